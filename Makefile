@@ -1,0 +1,67 @@
+# One Makefile; the README names its targets. Everything runs from a local virtualenv
+# that these targets create, so a fresh machine needs nothing but python3.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAM_VENV ?= .venv-sam
+
+.PHONY: demo test lint typecheck cfn-lint unit integration simulator local-stack bench bench-quick sam-build sam-validate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job on the embedded default: emulated AWS stack + offline TikTok simulator.
+demo: $(STAMP)
+	$(BIN)/python -m hashtag_tracker.local.demo $(ARGS)
+
+## Every check CI runs: lint, types, template lint, all tests.
+test: $(STAMP) lint typecheck cfn-lint
+	$(BIN)/python -m pytest --cov=hashtag_tracker --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check shared functions tests bench
+	$(BIN)/ruff format --check shared functions tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+## The offline TikTok data-API simulator, standalone on 127.0.0.1.
+simulator: $(STAMP)
+	$(BIN)/python -m hashtag_tracker.simulator $(ARGS)
+
+## A long-running emulated stack (moto server + simulator) for the CLI's --local mode.
+local-stack: $(STAMP)
+	$(BIN)/python -m hashtag_tracker.local.stack $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick $(ARGS)
+
+## aws-sam-cli lives in its own virtualenv (it pins boto3 and is large).
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	touch $@
+
+sam-validate: $(SAM_VENV)/.installed
+	AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint
+
+sam-build: $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/sam build
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage build out

@@ -1,0 +1,1 @@
+"""Benchmarks: credits, rate-limit use, per-hashtag overhead, cold start, report scaling."""

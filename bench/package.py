@@ -1,0 +1,63 @@
+"""Deployment package sizes: each function's code and the layer (package + dependencies)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tree_bytes(path: Path) -> int:
+    return sum(
+        p.stat().st_size for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
+
+
+def layer_bytes(with_dependencies: bool) -> tuple[int, int | None]:
+    """(our package, package + arm64/3.13 wheels) in bytes, unzipped."""
+    own = tree_bytes(ROOT / "shared" / "hashtag_tracker")
+    if not with_dependencies:
+        return own, None
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "python"
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--platform",
+                "manylinux2014_aarch64",
+                "--python-version",
+                "3.13",
+                "--only-binary=:all:",
+                "-r",
+                str(ROOT / "shared" / "requirements.txt"),
+                "-t",
+                str(target),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            return own, None
+        shutil.copytree(ROOT / "shared" / "hashtag_tracker", target / "hashtag_tracker")
+        return own, tree_bytes(target)
+
+
+def measure(with_dependencies: bool) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = [
+        {"artifact": f"function {d.name}", "bytes": tree_bytes(d)}
+        for d in sorted((ROOT / "functions").iterdir())
+        if d.is_dir() and (d / "app.py").exists()
+    ]
+    own, full = layer_bytes(with_dependencies)
+    rows.append({"artifact": "layer: hashtag_tracker package", "bytes": own})
+    rows.append({"artifact": "layer: package + dependencies (arm64, py3.13)", "bytes": full})
+    return rows

@@ -1,0 +1,370 @@
+"""Manage tracked hashtags (DynamoDB items) from the shell: add, list, show, update, pause, ..."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hashtag_tracker.cli.target import Target, TargetError, resolve_target
+from hashtag_tracker.clock import Clock, SystemClock
+from hashtag_tracker.models.hashtag import (
+    HashtagKind,
+    InvalidHashtagError,
+    Thresholds,
+    TrackedHashtag,
+    normalise_hashtag,
+    with_changes,
+)
+from hashtag_tracker.storage.errors import StorageError
+from hashtag_tracker.storage.hashtags import (
+    DynamoHashtagStore,
+    HashtagStore,
+    InvalidItem,
+    hashtag_to_item,
+)
+
+THRESHOLD_KEYS = tuple(Thresholds.model_fields)
+
+
+class CliState:
+    """What every command needs; tests inject a store and a clock here."""
+
+    def __init__(
+        self,
+        store_factory: Callable[[], HashtagStore],
+        clock: Clock,
+    ) -> None:
+        self._store_factory = store_factory
+        self._store: HashtagStore | None = None
+        self.clock = clock
+
+    @property
+    def store(self) -> HashtagStore:
+        if self._store is None:
+            self._store = self._store_factory()
+        return self._store
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Turn the service's own errors into click's one-line 'Error: ...' and exit code 1."""
+    try:
+        yield
+    except (InvalidHashtagError, StorageError, TargetError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _parse_thresholds(pairs: tuple[str, ...]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not value.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--threshold")
+        if key not in THRESHOLD_KEYS:
+            raise click.BadParameter(
+                f"unknown threshold {key!r}; known: {', '.join(THRESHOLD_KEYS)}",
+                param_hint="--threshold",
+            )
+        result[key] = value.strip()
+    return result
+
+
+def _changes(
+    kind: str | None,
+    campaign: str | None,
+    thresholds: tuple[str, ...],
+    start: date | None,
+    end: date | None,
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if kind is not None:
+        changes["kind"] = kind
+    if campaign is not None:
+        changes["campaign"] = campaign or None
+    if thresholds:
+        changes["thresholds"] = _parse_thresholds(thresholds)
+    if start is not None:
+        changes["start_date"] = start
+    if end is not None:
+        changes["end_date"] = end
+    return changes
+
+
+def _row(hashtag: TrackedHashtag) -> str:
+    dates = f"{hashtag.start_date or ''}..{hashtag.end_date or ''}"
+    state = "active" if hashtag.active else "paused"
+    status = f" [{hashtag.status}]" if hashtag.status else ""
+    campaign = hashtag.campaign or "-"
+    return f"#{hashtag.hashtag:<32} {hashtag.kind:<10} {campaign:<20} {state:<6} {dates}{status}"
+
+
+_kind_option = click.option(
+    "--kind", type=click.Choice([k.value for k in HashtagKind]), help="campaign, competitor, trend"
+)
+_campaign_option = click.option("--campaign", help="campaign group (shared with its competitors)")
+_threshold_option = click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help=f"per-hashtag threshold; keys: {', '.join(THRESHOLD_KEYS)}",
+)
+_start_option = click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+_end_option = click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+
+
+def _as_date(value: Any) -> date | None:
+    return value.date() if value is not None else None
+
+
+@click.group()
+@click.option("--table", envvar="HASHTAGS_TABLE", help="Hashtags table name [env HASHTAGS_TABLE]")
+@click.option("--stack", help="a deployed stack's name; its outputs name the table")
+@click.option("--local", is_flag=True, help="the running local stack (make local-stack)")
+@click.option("--region", envvar="AWS_REGION", help="AWS region [env AWS_REGION]")
+@click.option("--endpoint-url", help="custom DynamoDB/CloudFormation endpoint")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    table: str | None,
+    stack: str | None,
+    local: bool,
+    region: str | None,
+    endpoint_url: str | None,
+) -> None:
+    """Manage the hashtags the tracker polls."""
+    if isinstance(ctx.obj, CliState):  # injected by tests or the local demo
+        return
+
+    def factory() -> HashtagStore:
+        with _one_line_errors():
+            target: Target = resolve_target(
+                table=table, stack=stack, local=local, region=region, endpoint_url=endpoint_url
+            )
+        return DynamoHashtagStore(target.hashtags_table, client=target.dynamodb())
+
+    ctx.obj = CliState(factory, SystemClock())
+
+
+@cli.command()
+@click.argument("hashtag")
+@_kind_option
+@_campaign_option
+@_threshold_option
+@_start_option
+@_end_option
+@click.option("--paused", is_flag=True, help="add it paused (not polled until resumed)")
+@click.pass_obj
+def add(
+    state: CliState,
+    hashtag: str,
+    kind: str | None,
+    campaign: str | None,
+    thresholds: tuple[str, ...],
+    start: Any,
+    end: Any,
+    paused: bool,
+) -> None:
+    """Track HASHTAG (with or without '#')."""
+    with _one_line_errors():
+        now = state.clock.now()
+        data: dict[str, Any] = {
+            "hashtag": hashtag,
+            "active": not paused,
+            "created_at": now,
+            "updated_at": now,
+            **_changes(kind, campaign, thresholds, _as_date(start), _as_date(end)),
+        }
+        item = TrackedHashtag.parse(data)
+        state.store.create(item)
+    click.echo(f"tracking #{item.hashtag} ({item.kind})")
+
+
+@cli.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+@click.option("--campaign", help="only this campaign group")
+@click.pass_obj
+def list_(state: CliState, as_json: bool, campaign: str | None) -> None:
+    """List tracked hashtags; invalid items are reported on stderr and skipped."""
+    invalid = 0
+    shown = 0
+    with _one_line_errors():
+        for result in state.store.scan():
+            if isinstance(result, InvalidItem):
+                invalid += 1
+                click.echo(f"warning: skipped: {result.reason}", err=True)
+                continue
+            if campaign and result.campaign != campaign:
+                continue
+            shown += 1
+            if as_json:
+                click.echo(json.dumps(hashtag_to_item(result), ensure_ascii=False, default=str))
+            else:
+                click.echo(_row(result))
+    if not as_json:
+        click.echo(
+            f"{shown} hashtag(s)" + (f", {invalid} invalid item(s) skipped" if invalid else "")
+        )
+    if invalid:
+        sys.exit(3)
+
+
+@cli.command()
+@click.argument("hashtag")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def show(state: CliState, hashtag: str, as_json: bool) -> None:
+    """Show one tracked hashtag with its thresholds."""
+    with _one_line_errors():
+        item = state.store.get(normalise_hashtag(hashtag))
+    if as_json:
+        click.echo(json.dumps(hashtag_to_item(item), ensure_ascii=False, indent=2, default=str))
+        return
+    click.echo(_row(item))
+    for key, value in item.thresholds.model_dump().items():
+        click.echo(f"  {key:<28} {value}")
+
+
+def _update(state: CliState, hashtag: str, changes: dict[str, Any]) -> TrackedHashtag:
+    with _one_line_errors():
+        current = state.store.get(normalise_hashtag(hashtag))
+        updated = with_changes(current, changes, now=state.clock.now())
+        state.store.replace(updated)
+    return updated
+
+
+@cli.command()
+@click.argument("hashtag")
+@_kind_option
+@_campaign_option
+@_threshold_option
+@_start_option
+@_end_option
+@click.pass_obj
+def update(
+    state: CliState,
+    hashtag: str,
+    kind: str | None,
+    campaign: str | None,
+    thresholds: tuple[str, ...],
+    start: Any,
+    end: Any,
+) -> None:
+    """Change a tracked hashtag's kind, campaign, thresholds or dates (--campaign '' clears)."""
+    changes = _changes(kind, campaign, thresholds, _as_date(start), _as_date(end))
+    if not changes:
+        raise click.UsageError("nothing to update; pass at least one option")
+    updated = _update(state, hashtag, changes)
+    click.echo(f"updated #{updated.hashtag}")
+
+
+@cli.command()
+@click.argument("hashtag")
+@click.pass_obj
+def pause(state: CliState, hashtag: str) -> None:
+    """Stop polling HASHTAG (its history is kept)."""
+    updated = _update(state, hashtag, {"active": False})
+    click.echo(f"paused #{updated.hashtag}")
+
+
+@cli.command()
+@click.argument("hashtag")
+@click.pass_obj
+def resume(state: CliState, hashtag: str) -> None:
+    """Poll HASHTAG again."""
+    updated = _update(state, hashtag, {"active": True, "status": None})
+    click.echo(f"resumed #{updated.hashtag}")
+
+
+@cli.command()
+@click.argument("hashtag")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.pass_obj
+def remove(state: CliState, hashtag: str, yes: bool) -> None:
+    """Stop tracking HASHTAG (snapshots stay until their retention ends)."""
+    with _one_line_errors():
+        name = normalise_hashtag(hashtag)
+    if not yes:
+        click.confirm(f"stop tracking #{name}?", abort=True)
+    with _one_line_errors():
+        state.store.delete(name)
+    click.echo(f"removed #{name}")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="folder to write reports/YYYY-MM-DD/report.{json,csv,html} into",
+)
+@click.option("--as-of", "as_of", help="end of the reported week, ISO 8601 (default: now)")
+@click.option("--snapshots-table", envvar="SNAPSHOTS_TABLE", help="[env SNAPSHOTS_TABLE]")
+@click.option("--videos-table", envvar="VIDEOS_TABLE", help="[env VIDEOS_TABLE]")
+@click.pass_context
+def report(
+    ctx: click.Context,
+    out_dir: Path,
+    as_of: str | None,
+    snapshots_table: str | None,
+    videos_table: str | None,
+) -> None:
+    """Write the weekly report (JSON, CSV, HTML) for the week ending --as-of to --out."""
+    from hashtag_tracker.report.run import ReportEventError, as_of_from_event, make_report
+    from hashtag_tracker.report.sources import StoreReportSources
+    from hashtag_tracker.storage.reports import LocalReportWriter
+    from hashtag_tracker.storage.snapshots import SnapshotStore
+    from hashtag_tracker.storage.videos import VideoLedger
+
+    state: CliState = ctx.obj
+    root = ctx.find_root().params
+    now = state.clock.now()
+    with _one_line_errors():
+        try:
+            when = as_of_from_event({"as_of": as_of} if as_of else {}, now)
+        except ReportEventError as exc:
+            raise click.BadParameter(str(exc), param_hint="--as-of") from None
+        target = resolve_target(
+            table=root.get("table"),
+            stack=root.get("stack"),
+            local=bool(root.get("local")),
+            region=root.get("region"),
+            endpoint_url=root.get("endpoint_url"),
+        )
+        outputs = target.outputs or {}
+        snapshots_name = snapshots_table or outputs.get("SnapshotsTableName")
+        videos_name = videos_table or outputs.get("VideosTableName")
+        if not snapshots_name or not videos_name:
+            raise TargetError(
+                "say which tables: --stack/--local, or --snapshots-table and --videos-table "
+                "(env SNAPSHOTS_TABLE, VIDEOS_TABLE)"
+            )
+        client = target.dynamodb()
+        sources = StoreReportSources(
+            state.store, SnapshotStore(snapshots_name, client), VideoLedger(videos_name, client)
+        )
+        result = make_report(when, sources, LocalReportWriter(out_dir), None, generated_at=now)
+    for path in result.written.locations.values():
+        click.echo(f"wrote {path}")
+    flagged = ", ".join(f"#{r.hashtag} ({r.anomaly.kind})" for r in result.report.anomalies)
+    click.echo(
+        f"{len(result.report.hashtags)} hashtag(s) ranked; anomalies: {flagged or 'none'}"
+        + (f"; {len(result.report.skipped)} skipped" if result.report.skipped else "")
+    )
+    if result.invalid_items:
+        for reason in result.invalid_items:
+            click.echo(f"warning: skipped: {reason}", err=True)
+        sys.exit(3)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,77 @@
+"""Clocks passed into logic, so tests and the simulator control time."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that only moves when told to; thread-safe so workers can share it."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs a timezone-aware start time")
+        self._now = start.astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        with self._lock:
+            self._now = when.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> datetime:
+        with self._lock:
+            self._now += delta
+            return self._now
+
+
+def to_iso(when: datetime) -> str:
+    """Canonical UTC text form used in keys: 2026-11-22T12:00:00Z (sortable)."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(text: str) -> datetime:
+    """Parse a timestamp written by to_iso (or any ISO 8601 with an offset) into UTC."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without timezone: {text!r}")
+    return parsed.astimezone(UTC)
+
+
+def cycle_start(when: datetime, cycle_hours: int) -> datetime:
+    """The start of the collection cycle containing `when` (cycles align to UTC midnight)."""
+    if cycle_hours <= 0 or 24 % cycle_hours:
+        raise ValueError(f"cycle_hours must divide 24, got {cycle_hours}")
+    when = when.astimezone(UTC)
+    hour = when.hour - when.hour % cycle_hours
+    return when.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+_process_clock: Clock = SystemClock()
+
+
+def process_clock() -> Clock:
+    """The clock handlers use: the system's, unless the local runner set a simulated one."""
+    return _process_clock
+
+
+def set_process_clock(clock: Clock) -> None:
+    """Used by the local runner and tests at the composition root, never by logic."""
+    global _process_clock  # noqa: PLW0603
+    _process_clock = clock

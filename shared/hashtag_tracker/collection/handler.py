@@ -1,0 +1,187 @@
+"""Wiring for the Worker Lambda: typed SQS records, dependencies, one record's handling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import lru_cache
+
+import requests
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
+
+from hashtag_tracker.clock import process_clock
+from hashtag_tracker.collection.messages import FetchMessage
+from hashtag_tracker.collection.meter import CallMeter
+from hashtag_tracker.collection.notices import OpsNotices
+from hashtag_tracker.collection.pacing import CreditBudget, PacingPolicy, RateLimiter
+from hashtag_tracker.collection.worker import (
+    AlertHook,
+    CollectResult,
+    FatalRunError,
+    RetryLaterError,
+    WorkerDeps,
+    collect,
+)
+from hashtag_tracker.config import Settings, settings
+from hashtag_tracker.observability import logger, metrics
+from hashtag_tracker.source.scavio import ScavioProvider
+from hashtag_tracker.source.secrets import load_api_key
+from hashtag_tracker.storage.hashtags import DynamoHashtagStore
+from hashtag_tracker.storage.queue import FetchQueue
+from hashtag_tracker.storage.snapshots import SnapshotStore
+from hashtag_tracker.storage.state import StateStore
+from hashtag_tracker.storage.topic import NoticeTopic
+from hashtag_tracker.storage.videos import VideoLedger
+
+# Leave this much of the Lambda's time for writing results and answering SQS.
+SAFETY_SECONDS = 20.0
+
+
+class FetchRecord(BaseModel):
+    """The parts of an SQS record the worker uses; a bad body fails this record alone.
+
+    A small model of our own instead of Powertools' parser models: importing those loads
+    every event model and adds about 0.1 s to each cold start.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    message_id: str = Field(alias="messageId")
+    body: Json[FetchMessage]
+    receive_count: int = Field(ge=1)
+
+    @classmethod
+    def from_record(cls, record: SQSRecord) -> FetchRecord:
+        return cls.model_validate(
+            {
+                "messageId": record.message_id,
+                "body": record.body,
+                "receive_count": record.attributes.approximate_receive_count,
+            }
+        )
+
+
+class _Stores:
+    """Clients made once per container and reused by every invocation."""
+
+    def __init__(self, config: Settings) -> None:
+        self.state = StateStore(config.state_table)
+        self.snapshots = SnapshotStore(config.snapshots_table)
+        self.ledger = VideoLedger(config.videos_table)
+        self.hashtags = DynamoHashtagStore(config.hashtags_table)
+        self.queue = FetchQueue(config.fetch_queue_url)
+        self.topic = NoticeTopic(config.alert_topic_arn)
+
+
+@lru_cache(maxsize=1)
+def _stores() -> _Stores:
+    return _Stores(settings())
+
+
+@lru_cache(maxsize=1)
+def _session() -> requests.Session:
+    """One HTTP session per container, so calls reuse their TLS connection."""
+    return requests.Session()
+
+
+@lru_cache(maxsize=1)
+def alert_hook() -> AlertHook | None:
+    """The alert rules, run after each new snapshot; None when no alert topic is set."""
+    config = settings()
+    if not config.alert_topic_arn:
+        logger.warning("ALERT_TOPIC_ARN is empty: alert rules are off")
+        return None
+    from hashtag_tracker.notify.dispatcher import build_dispatcher
+
+    return build_dispatcher(config.state_table, config.alert_topic_arn, process_clock())
+
+
+def build_worker_deps(context: LambdaContext) -> WorkerDeps:
+    config = settings()
+    stores = _stores()
+    clock = process_clock()
+    limiter = RateLimiter(
+        stores.state, PacingPolicy(config.rate_limit_per_minute, config.rate_window_seconds)
+    )
+
+    def remaining() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000
+
+    meter = CallMeter()
+    provider = ScavioProvider(
+        config.api_base_url,
+        api_key=lambda: load_api_key(config.api_key_secret),
+        remaining_seconds=lambda: max(0.0, remaining() - SAFETY_SECONDS),
+        before_call=lambda: limiter.acquire(max(0.0, remaining() - SAFETY_SECONDS)),
+        on_call=meter.record,
+        session=_session(),
+    )
+    return WorkerDeps(
+        provider=provider,
+        snapshots=stores.snapshots,
+        ledger=stores.ledger,
+        hashtags=stores.hashtags,
+        budget=CreditBudget(stores.state, config.monthly_credit_budget),
+        requeue=stores.queue,
+        notices=OpsNotices(stores.state, stores.topic.publish, clock),
+        clock=clock,
+        meter=meter,
+        retention=timedelta(days=config.retention_days),
+        max_attempts=config.worker_max_attempts,
+        alerts=alert_hook(),
+    )
+
+
+class WorkerRun:
+    """One invocation: handles its records; after a refused key, calls nothing more."""
+
+    def __init__(
+        self, deps: WorkerDeps, collect_one: Callable[..., CollectResult] = collect
+    ) -> None:
+        self.deps = deps
+        self._collect = collect_one
+        self.fatal: str | None = None
+
+    def handle(self, record: SQSRecord) -> dict[str, object]:
+        try:
+            fetch = FetchRecord.from_record(record)
+        except ValidationError as exc:
+            metrics.add_metric(name="MalformedMessages", unit="Count", value=1)
+            logger.error(
+                "malformed fetch message; it goes to the DLQ after its retries",
+                extra={"message_id": record.message_id, "error": str(exc)[:500]},
+            )
+            raise
+        message: FetchMessage = fetch.body
+        logger.append_keys(correlation_id=message.key, hashtag=message.hashtag.hashtag)
+        if self.fatal:
+            raise FatalRunError(f"not called: {self.fatal}")
+        receive_count = fetch.receive_count
+        try:
+            result = self._collect(message, receive_count, self.deps)
+        except RetryLaterError as exc:
+            metrics.add_metric(name="FetchRetried", unit="Count", value=1)
+            logger.warning("fetch failed; SQS will retry", extra={"error": str(exc)})
+            raise
+        except FatalRunError as exc:
+            self.fatal = str(exc)
+            metrics.add_metric(name="FetchFatal", unit="Count", value=1)
+            logger.error("data API refused the key; stopping this run")
+            raise
+        metrics.add_metric(name="ApiCalls", unit="Count", value=result.calls)
+        metrics.add_metric(name="CreditsUsed", unit="Count", value=result.credits)
+        metrics.add_metric(name=f"Outcome_{result.outcome.value}", unit="Count", value=1)
+        if result.counts_decreased:
+            metrics.add_metric(name="CountsDecreased", unit="Count", value=1)
+        logger.info(
+            "hashtag collected",
+            extra={
+                "outcome": result.outcome.value,
+                "credits": result.credits,
+                "calls": result.calls,
+                "reason": result.reason,
+            },
+        )
+        return {"outcome": result.outcome.value, "credits": result.credits}

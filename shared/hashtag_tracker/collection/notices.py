@@ -1,0 +1,28 @@
+"""Operational notices (budget reached, key refused): published once per key, not per message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from hashtag_tracker.clock import Clock
+from hashtag_tracker.observability import logger
+
+NOTICE_TTL = timedelta(days=40)
+
+
+class OnceStore(Protocol):
+    def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool: ...
+
+
+class OpsNotices:
+    def __init__(self, store: OnceStore, publish: Callable[[str, str], None], clock: Clock) -> None:
+        self._store = store
+        self._publish = publish
+        self._clock = clock
+
+    def once(self, key: str, subject: str, text: str) -> None:
+        if self._store.mark_once(f"notice#{key}", self._clock.now(), NOTICE_TTL):
+            logger.warning(subject, extra={"notice": key, "text": text})
+            self._publish(subject, text)

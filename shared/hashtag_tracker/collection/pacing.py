@@ -1,0 +1,109 @@
+"""Keep every worker together under the plan's rate limit, and the month under its budget.
+
+The limiter spaces calls evenly (one slot every window/limit seconds, plus a small margin),
+so no 60-second window, fixed or sliding, ever holds more than the plan allows. Workers
+share the next free slot through one compare-and-swap record in DynamoDB.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from hashtag_tracker.storage.state import SlotAnswer
+
+SAFETY_MARGIN = 0.02
+MAX_CAS_ATTEMPTS = 50
+
+
+class SlotStore(Protocol):
+    def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer: ...
+
+
+class CreditStore(Protocol):
+    def reserve_credits(self, month: str, amount: int, budget: int) -> bool: ...
+
+    def settle_credits(self, month: str, reserved: int, used: int) -> None: ...
+
+
+class NoCapacityError(RuntimeError):
+    """No call slot is free soon enough; hand the work back for `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"no rate-limit slot free for {retry_after:.1f}s")
+        self.retry_after = retry_after
+
+
+class BudgetExhaustedError(RuntimeError):
+    """The monthly credit budget would be overspent; stop calling until next month."""
+
+
+@dataclass(frozen=True)
+class PacingPolicy:
+    limit_per_window: int
+    window_seconds: float = 60.0
+
+    @property
+    def interval_ms(self) -> int:
+        return int(self.window_seconds * 1000 * (1 + SAFETY_MARGIN) / self.limit_per_window) + 1
+
+
+class RateLimiter:
+    """Grants call slots shared by all workers; sleeps until the slot, never past a deadline."""
+
+    def __init__(
+        self,
+        store: SlotStore,
+        policy: PacingPolicy,
+        *,
+        wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._store = store
+        self._policy = policy
+        self._wall_ms = wall_ms
+        self._sleep = sleep
+        self._observed: int | None = None
+        self.waited_seconds = 0.0
+        self.slots = 0
+
+    def acquire(self, max_wait_seconds: float) -> None:
+        """Block until this caller owns a call slot, or raise NoCapacityError."""
+        interval = self._policy.interval_ms
+        for _ in range(MAX_CAS_ATTEMPTS):
+            now = self._wall_ms()
+            slot = now if self._observed is None else max(now, self._observed)
+            wait = (slot - now) / 1000
+            if wait > max_wait_seconds:
+                raise NoCapacityError(wait)
+            answer = self._store.reserve_slot(self._observed, slot, slot + interval)
+            self._observed = answer.observed_ms
+            if answer.granted:
+                if wait > 0:
+                    self.waited_seconds += wait
+                    self._sleep(wait)
+                self.slots += 1
+                return
+        raise NoCapacityError(self._policy.interval_ms / 1000)
+
+
+class CreditBudget:
+    """Reserves credits before calls and settles to what was really charged."""
+
+    def __init__(self, store: CreditStore, monthly_budget: int) -> None:
+        self._store = store
+        self._budget = monthly_budget
+
+    def reserve(self, month: str, amount: int) -> None:
+        if amount <= 0:
+            return
+        if not self._store.reserve_credits(month, amount, self._budget):
+            raise BudgetExhaustedError(
+                f"monthly credit budget of {self._budget} reached for {month}"
+            )
+
+    def settle(self, month: str, reserved: int, used: int) -> None:
+        if reserved or used:
+            self._store.settle_credits(month, reserved, used)

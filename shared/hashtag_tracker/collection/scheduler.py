@@ -1,0 +1,94 @@
+"""The scheduler: on each tick, one fetch message per due hashtag, once per cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from hashtag_tracker.clock import cycle_start, to_iso
+from hashtag_tracker.collection.messages import FetchMessage
+from hashtag_tracker.observability import logger
+from hashtag_tracker.storage.hashtags import InvalidItem, ScanResult
+
+# A claim older than this, never finished, is taken over (the first scheduler died).
+STALE_CLAIM = timedelta(minutes=15)
+SEND_CHUNK = 500
+
+
+class CycleClaims(Protocol):
+    def claim_cycle(self, cycle: datetime, now: datetime, stale_after: timedelta) -> bool: ...
+
+    def finish_cycle(self, cycle: datetime, sent: int, invalid: int) -> None: ...
+
+
+class MessageSink(Protocol):
+    def send_bodies(self, bodies: list[str], delay_seconds: int = 0) -> int: ...
+
+
+@dataclass
+class FanOutResult:
+    cycle: datetime
+    claimed: bool
+    sent: int = 0
+    skipped_inactive: int = 0
+    invalid: list[InvalidItem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "cycle": to_iso(self.cycle),
+            "claimed": self.claimed,
+            "sent": self.sent,
+            "skipped_inactive": self.skipped_inactive,
+            "invalid": len(self.invalid),
+        }
+
+
+def plan_messages(
+    items: Iterable[ScanResult], cycle: datetime, result: FanOutResult
+) -> Iterable[FetchMessage]:
+    """Due hashtags become messages; invalid items are reported and skipped."""
+    today = cycle.date()
+    for item in items:
+        if isinstance(item, InvalidItem):
+            logger.warning(
+                "skipped invalid hashtag item", extra={"item": item.key, "reason": item.reason}
+            )
+            result.invalid.append(item)
+            continue
+        if not item.is_due(today):
+            result.skipped_inactive += 1
+            continue
+        yield FetchMessage(cycle=cycle, hashtag=item)
+
+
+def fan_out(
+    event_time: datetime,
+    *,
+    cycle_hours: int,
+    items: Iterable[ScanResult],
+    claims: CycleClaims,
+    sink: MessageSink,
+    now: datetime,
+) -> FanOutResult:
+    """Send one message per due hashtag for the cycle containing `event_time`.
+
+    The cycle comes from the schedule's own time, so a retried or double-fired event names
+    the same cycle; the claim makes the second one a no-op.
+    """
+    cycle = cycle_start(event_time, cycle_hours)
+    result = FanOutResult(cycle=cycle, claimed=claims.claim_cycle(cycle, now, STALE_CLAIM))
+    if not result.claimed:
+        logger.info("cycle already fanned out; nothing to do", extra={"cycle": to_iso(cycle)})
+        return result
+    batch: list[str] = []
+    for message in plan_messages(items, cycle, result):
+        batch.append(message.body())
+        if len(batch) >= SEND_CHUNK:
+            result.sent += sink.send_bodies(batch)
+            batch = []
+    if batch:
+        result.sent += sink.send_bodies(batch)
+    claims.finish_cycle(cycle, result.sent, len(result.invalid))
+    return result

@@ -1,0 +1,387 @@
+"""The worker's logic for one fetch message: budget, paced calls, snapshot, ledger, alerts.
+
+Every outcome is explicit: a snapshot written, a duplicate skipped, a 'missing' mark with
+its reason, the message deferred (handed back with a delay), or an exception that makes
+SQS retry it (and, when it keeps failing, the redrive policy moves it to the DLQ).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from hashtag_tracker.clock import Clock
+from hashtag_tracker.collection.messages import FetchMessage
+from hashtag_tracker.collection.meter import CallMeter
+from hashtag_tracker.collection.pacing import BudgetExhaustedError, CreditBudget, NoCapacityError
+from hashtag_tracker.collection.policy import (
+    COMMENT_PAGE_SIZE,
+    VIDEO_PAGE_SIZE,
+    FetchPolicy,
+    comments_due,
+    history_window,
+    video_pages_due,
+)
+from hashtag_tracker.collection.sample import sample_stats, sentiment_shares
+from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.models.snapshot import SentimentShares, Snapshot, SnapshotStatus
+from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+from hashtag_tracker.source.base import HashtagStats, Provider, Video
+from hashtag_tracker.source.errors import (
+    AuthError,
+    DeadlineError,
+    HashtagNotFoundError,
+    MalformedResponseError,
+    OutOfCreditsError,
+    RateLimitedError,
+    SourceError,
+    TransientError,
+)
+from hashtag_tracker.source.quality import StatsQuality, classify_stats
+
+MAX_DEFERRALS = 40
+
+
+class Outcome(StrEnum):
+    WRITTEN = "written"
+    SUSPECT = "suspect"
+    DUPLICATE = "duplicate"
+    MISSING = "missing"
+    DEFERRED = "deferred"
+
+
+class RetryLaterError(RuntimeError):
+    """A transient failure on an early attempt: fail the record so SQS delivers it again."""
+
+
+class FatalRunError(RuntimeError):
+    """The API key was refused: stop calling for this invocation; the batch goes back."""
+
+
+class SnapshotPort(Protocol):
+    def get(self, hashtag: str, cycle: datetime) -> Snapshot | None: ...
+
+    def put(self, snapshot: Snapshot, retention: timedelta) -> bool: ...
+
+    def between(
+        self, hashtag: str, since: datetime, until: datetime | None = None
+    ) -> list[Snapshot]: ...
+
+
+class LedgerPort(Protocol):
+    def upsert(
+        self,
+        hashtag: str,
+        videos: Sequence[LedgerVideo],
+        creators: Sequence[LedgerCreator],
+        now: datetime,
+    ) -> object: ...
+
+
+class HashtagMarker(Protocol):
+    def mark_status(self, hashtag: str, status: str) -> None: ...
+
+
+class Requeue(Protocol):
+    def send_bodies(self, bodies: list[str], delay_seconds: int = 0) -> int: ...
+
+
+class Notices(Protocol):
+    def once(self, key: str, subject: str, text: str) -> None:
+        """Raise an operational alert once per key (e.g. once per month)."""
+
+
+AlertHook = Callable[[TrackedHashtag, Snapshot, Sequence[Snapshot]], object]
+
+
+@dataclass
+class WorkerDeps:
+    provider: Provider
+    snapshots: SnapshotPort
+    ledger: LedgerPort
+    hashtags: HashtagMarker
+    budget: CreditBudget
+    requeue: Requeue
+    notices: Notices
+    clock: Clock
+    meter: CallMeter
+    retention: timedelta
+    policy: FetchPolicy = field(default_factory=FetchPolicy)
+    max_attempts: int = 3
+    alerts: AlertHook | None = None
+
+
+@dataclass
+class CollectResult:
+    outcome: Outcome
+    credits: int = 0
+    calls: int = 0
+    reason: str | None = None
+    new_videos: int = 0
+    counts_decreased: bool = False
+
+
+def _missing(message: FetchMessage, now: datetime, reason: str, credits: int) -> Snapshot:
+    return Snapshot(
+        hashtag=message.hashtag.hashtag,
+        cycle=message.cycle,
+        taken_at=now,
+        status=SnapshotStatus.MISSING,
+        reason=reason,
+        credits=credits,
+    )
+
+
+def _ledger_entries(
+    hashtag: str, videos: Sequence[Video], now: datetime
+) -> tuple[list[LedgerVideo], list[LedgerCreator]]:
+    ledger_videos = [
+        LedgerVideo(
+            hashtag=hashtag,
+            video_id=v.video_id,
+            author_id=v.author_id,
+            created_at=v.created_at,
+            first_seen=now,
+            last_seen=now,
+            plays=v.plays,
+            likes=v.likes,
+            comments=v.comments,
+            shares=v.shares,
+            saves=v.saves,
+            description=v.description,
+        )
+        for v in videos
+    ]
+    creators = [
+        LedgerCreator(
+            hashtag=hashtag,
+            author_id=v.author_id,
+            nickname=v.author_nickname,
+            followers=v.author_followers,
+            first_seen=now,
+            last_seen=now,
+        )
+        for v in videos
+    ]
+    return ledger_videos, creators
+
+
+class _Collector:
+    """One message's collection; keeps the credits and calls it spent."""
+
+    def __init__(self, message: FetchMessage, deps: WorkerDeps) -> None:
+        self.message = message
+        self.deps = deps
+        self._calls_before = deps.meter.calls
+        self._credits_before = deps.meter.credits
+
+    @property
+    def calls(self) -> int:
+        """HTTP attempts made for this message (retries included)."""
+        return self.deps.meter.calls - self._calls_before
+
+    @property
+    def credits(self) -> int:
+        """Credits charged for this message, as the meter saw them (failed-but-charged too)."""
+        return self.deps.meter.credits - self._credits_before
+
+    def stats(self) -> HashtagStats:
+        return self.deps.provider.hashtag_stats(self.message.hashtag.hashtag)
+
+    def videos(self, hashtag_id: str, pages: int) -> list[Video]:
+        found: list[Video] = []
+        cursor = "0"
+        for _ in range(pages):
+            page = self.deps.provider.hashtag_videos(hashtag_id, cursor, VIDEO_PAGE_SIZE)
+            found.extend(page.videos)
+            if not page.has_more:
+                break
+            cursor = page.cursor
+        return found
+
+    def comment_texts(self, videos: Sequence[Video], how_many: int) -> list[str]:
+        top = sorted(videos, key=lambda v: v.plays, reverse=True)[:how_many]
+        texts: list[str] = []
+        for video in top:
+            page = self.deps.provider.video_comments(video.video_id, "0", COMMENT_PAGE_SIZE)
+            texts.extend(c.text for c in page.comments)
+        return texts
+
+
+def collect(message: FetchMessage, receive_count: int, deps: WorkerDeps) -> CollectResult:
+    """Collect one hashtag for one cycle. Raises RetryLaterError, FatalRunError, StorageError."""
+    item = message.hashtag
+    existing = deps.snapshots.get(item.hashtag, message.cycle)
+    since, until = history_window(message.cycle)
+    if existing is not None:
+        # A redelivery: no API call; re-run the alerts, whose store makes them exactly-once,
+        # so a publish that failed after the snapshot was written is not lost.
+        if deps.alerts is not None and existing.usable:
+            deps.alerts(item, existing, deps.snapshots.between(item.hashtag, since, until))
+        return CollectResult(Outcome.DUPLICATE)
+    now = deps.clock.now()
+    month = now.strftime("%Y-%m")
+    reserved = deps.policy.max_credits(item.kind)
+    try:
+        deps.budget.reserve(month, reserved)
+    except BudgetExhaustedError as exc:
+        deps.notices.once(
+            f"budget#{month}",
+            "Monthly credit budget reached",
+            f"{exc}. Collection pauses until next month; raise MonthlyCreditBudget to resume.",
+        )
+        return _record_missing(message, deps, now, "budget_exhausted", 0, 0)
+    collector = _Collector(message, deps)
+    try:
+        return _collect_with_budget(message, receive_count, deps, collector, since, until, now)
+    finally:
+        deps.budget.settle(month, reserved, collector.credits)
+
+
+def _record_missing(
+    message: FetchMessage, deps: WorkerDeps, now: datetime, reason: str, credits: int, calls: int
+) -> CollectResult:
+    deps.snapshots.put(_missing(message, now, reason, credits), deps.retention)
+    return CollectResult(Outcome.MISSING, credits=credits, calls=calls, reason=reason)
+
+
+def _defer(message: FetchMessage, deps: WorkerDeps, after: float, c: _Collector) -> CollectResult:
+    if message.deferrals >= MAX_DEFERRALS:
+        return _record_missing(message, deps, deps.clock.now(), "rate_limited", c.credits, c.calls)
+    deps.requeue.send_bodies([message.deferred().body()], delay_seconds=max(1, round(after)))
+    return CollectResult(Outcome.DEFERRED, credits=c.credits, calls=c.calls, reason="no slot")
+
+
+def _collect_with_budget(
+    message: FetchMessage,
+    receive_count: int,
+    deps: WorkerDeps,
+    c: _Collector,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+) -> CollectResult:
+    fetched = _fetch_stats(message, receive_count, deps, c, now)
+    if isinstance(fetched, CollectResult):
+        return fetched
+    history = deps.snapshots.between(message.hashtag.hashtag, since, until)
+    quality = classify_stats(fetched, [s for s in history if s.usable])
+    if quality is StatsQuality.SUSPECT:
+        return _record_suspect(message, deps, c, fetched, now)
+    result = _record_snapshot(message, deps, c, fetched, history, now)
+    result.counts_decreased = quality is StatsQuality.DECREASED
+    return result
+
+
+def _fetch_stats(
+    message: FetchMessage, receive_count: int, deps: WorkerDeps, c: _Collector, now: datetime
+) -> HashtagStats | CollectResult:
+    """The stats call, with each failure mapped to its documented outcome."""
+    try:
+        return c.stats()
+    except (RateLimitedError, NoCapacityError) as exc:
+        return _defer(message, deps, exc.retry_after, c)
+    except DeadlineError:
+        return _defer(message, deps, 1, c)
+    except AuthError as exc:
+        deps.notices.once(
+            f"auth#{now.date().isoformat()}",
+            "Data API key refused",
+            f"The data API refused the key ({exc}). Update the secret; the DLQ keeps the work.",
+        )
+        raise FatalRunError(str(exc)) from exc
+    except OutOfCreditsError as exc:
+        deps.notices.once(
+            f"credits#{now.strftime('%Y-%m')}",
+            "Data API account out of credits",
+            f"The data API says the account has no credits left ({exc}).",
+        )
+        return _record_missing(message, deps, now, "out_of_credits", c.credits, c.calls)
+    except HashtagNotFoundError:
+        deps.hashtags.mark_status(message.hashtag.hashtag, "not_found")
+        return _record_missing(message, deps, now, "not_found", c.credits, c.calls)
+    except (TransientError, MalformedResponseError) as exc:
+        if receive_count < deps.max_attempts:
+            raise RetryLaterError(f"{type(exc).__name__}: {exc}") from exc
+        reason = "malformed" if isinstance(exc, MalformedResponseError) else "unavailable"
+        return _record_missing(message, deps, now, reason, c.credits, c.calls)
+
+
+def _record_suspect(
+    message: FetchMessage, deps: WorkerDeps, c: _Collector, stats: HashtagStats, now: datetime
+) -> CollectResult:
+    """A zero after non-zero values: kept, marked, and never used as growth."""
+    snapshot = Snapshot(
+        hashtag=message.hashtag.hashtag,
+        cycle=message.cycle,
+        taken_at=now,
+        status=SnapshotStatus.SUSPECT,
+        views=stats.views,
+        videos=stats.videos,
+        reason="zero_glitch",
+        credits=c.credits,
+    )
+    deps.snapshots.put(snapshot, deps.retention)
+    return CollectResult(Outcome.SUSPECT, c.credits, c.calls, "zero_glitch")
+
+
+def _sample(
+    message: FetchMessage,
+    deps: WorkerDeps,
+    c: _Collector,
+    stats: HashtagStats,
+    history: list[Snapshot],
+) -> tuple[list[Video], SentimentShares | None]:
+    """Videos and comment sentiment when the policy says they are due; best effort."""
+    videos: list[Video] = []
+    sentiment = None
+    pages = video_pages_due(deps.policy, message.cycle, stats.videos, history)
+    try:
+        if pages:
+            videos = c.videos(stats.hashtag_id, pages)
+        how_many = comments_due(
+            deps.policy, message.hashtag.kind, message.cycle, history, fetched_videos=bool(videos)
+        )
+        if how_many:
+            sentiment = sentiment_shares(c.comment_texts(videos, how_many))
+    except AuthError as exc:
+        raise FatalRunError(str(exc)) from exc
+    except (SourceError, NoCapacityError):
+        # The counters are what matter; the policy fetches the sample again next cycle.
+        pass
+    return videos, sentiment
+
+
+def _record_snapshot(
+    message: FetchMessage,
+    deps: WorkerDeps,
+    c: _Collector,
+    stats: HashtagStats,
+    history: list[Snapshot],
+    now: datetime,
+) -> CollectResult:
+    item = message.hashtag
+    videos, sentiment = _sample(message, deps, c, stats, history)
+    new_videos = 0
+    if videos:
+        ledger_videos, creators = _ledger_entries(item.hashtag, videos, now)
+        update = deps.ledger.upsert(item.hashtag, ledger_videos, creators, now)
+        new_videos = len(getattr(update, "new_videos", ()))
+    snapshot = Snapshot(
+        hashtag=item.hashtag,
+        cycle=message.cycle,
+        taken_at=now,
+        views=stats.views,
+        videos=stats.videos,
+        sample=sample_stats(videos) if videos else None,
+        sentiment=sentiment,
+        credits=c.credits,
+    )
+    written = deps.snapshots.put(snapshot, deps.retention)
+    if written and deps.alerts is not None:
+        deps.alerts(item, snapshot, history)
+    outcome = Outcome.WRITTEN if written else Outcome.DUPLICATE
+    return CollectResult(outcome, c.credits, c.calls, new_videos=new_videos)

@@ -1,0 +1,1 @@
+"""The embedded local stack: moto server from template.yaml; a runner for EventBridge and SQS."""

@@ -1,0 +1,1 @@
+"""Notification: SNS alert messages and the Slack notifier."""

@@ -1,0 +1,1 @@
+"""Weekly report: deltas, anomalies, rankings, share of voice, rendering."""

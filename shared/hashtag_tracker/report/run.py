@@ -1,0 +1,203 @@
+"""Making the weekly report: read per hashtag, compute, render, store, announce on the topic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from hashtag_tracker.clock import to_iso
+from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.observability import logger, metrics
+from hashtag_tracker.report.compute import (
+    DEFAULT_TOLERANCE,
+    HashtagInputs,
+    build_report,
+    hashtag_report,
+    ledger_since,
+    lookback,
+)
+from hashtag_tracker.report.html import report_html
+from hashtag_tracker.report.model import HashtagReport, Report, SkippedHashtag
+from hashtag_tracker.report.render import report_csv, report_json
+from hashtag_tracker.report.sources import ReportSources
+from hashtag_tracker.storage.errors import StorageError
+
+SUMMARY_MOVERS = 3
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    name: str
+    body: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    """Where the files went (S3 keys or local paths) and a link a person can open."""
+
+    locations: dict[str, str]
+    html_link: str | None = None
+
+
+class ReportSink(Protocol):
+    def write(self, day: str, files: Sequence[ReportFile]) -> WrittenReport:
+        """Store the files under the report's day (YYYY-MM-DD)."""
+        ...
+
+
+class SummaryPublisher(Protocol):
+    def publish_summary(self, subject: str, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    report: Report
+    written: WrittenReport
+    published: bool
+    invalid_items: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": to_iso(self.report.as_of),
+            "hashtags": len(self.report.hashtags),
+            "anomalies": [r.hashtag for r in self.report.anomalies],
+            "skipped": [s.hashtag for s in self.report.skipped],
+            "invalid_items": len(self.invalid_items),
+            "files": self.written.locations,
+            "published": self.published,
+        }
+
+
+def render_files(report: Report) -> list[ReportFile]:
+    return [
+        ReportFile("report.json", report_json(report), "application/json"),
+        ReportFile("report.csv", report_csv(report), "text/csv; charset=utf-8"),
+        ReportFile("report.html", report_html(report), "text/html; charset=utf-8"),
+    ]
+
+
+def read_hashtag(
+    sources: ReportSources, tracked: TrackedHashtag, as_of: datetime, tolerance: timedelta
+) -> HashtagInputs:
+    """The bounded reads for one hashtag: a snapshot window, new ledger entries, totals."""
+    snapshots = sources.snapshots(tracked.hashtag, lookback(as_of, tolerance), as_of)
+    videos, creators = sources.first_seen_since(tracked.hashtag, ledger_since(as_of))
+    totals = sources.ledger_totals(tracked.hashtag)
+    return HashtagInputs(tracked, snapshots, videos, creators, totals)
+
+
+def collect_rows(
+    sources: ReportSources, as_of: datetime, tolerance: timedelta = DEFAULT_TOLERANCE
+) -> tuple[list[HashtagReport], list[SkippedHashtag], list[str]]:
+    """A row per tracked hashtag; one that cannot be read is skipped with its reason."""
+    rows: list[HashtagReport] = []
+    skipped: list[SkippedHashtag] = []
+    invalid: list[str] = []
+    for item in sources.tracked():
+        if not isinstance(item, TrackedHashtag):
+            invalid.append(item.reason)
+            logger.warning("invalid hashtag item skipped", extra={"reason": item.reason})
+            continue
+        try:
+            inputs = read_hashtag(sources, item, as_of, tolerance)
+            rows.append(hashtag_report(inputs, as_of, tolerance))
+        except (StorageError, ValueError) as exc:
+            # One unreadable hashtag (a storage fault, a malformed stored item) is named in
+            # the report and counted; the others still get their report.
+            skipped.append(SkippedHashtag(hashtag=item.hashtag, reason=str(exc)[:300]))
+            logger.warning(
+                "hashtag skipped in report", extra={"hashtag": item.hashtag, "error": str(exc)}
+            )
+    return rows, skipped, invalid
+
+
+def _mover(row: HashtagReport) -> str:
+    pct = "n/a" if row.views_wow_pct is None else f"{row.views_wow_pct:+.1f}%"
+    return f"#{row.hashtag} {pct} views ({row.trend.value})"
+
+
+def summary_subject(report: Report) -> str:
+    return f"Weekly hashtag report {report.as_of:%Y-%m-%d}"
+
+
+def summary_text(report: Report, link: str | None) -> str:
+    """The short message for the alert topic: top movers, anomalies, the link."""
+    ranked = [r for r in report.hashtags if r.rank is not None]
+    lines = [
+        f"{summary_subject(report)} (week {report.week_start:%Y-%m-%d} to "
+        f"{report.as_of:%Y-%m-%d}), {len(report.hashtags)} hashtags, "
+        f"{report.credits_week} credits (${report.credits_week_usd:.2f}).",
+        "",
+        "Top movers:",
+        *(f"  {r.rank}. {_mover(r)}" for r in ranked[:SUMMARY_MOVERS]),
+    ]
+    bottom = ranked[SUMMARY_MOVERS:][-SUMMARY_MOVERS:]
+    if bottom:
+        lines += ["Bottom:", *(f"  {r.rank}. {_mover(r)}" for r in bottom)]
+    lines.append("Anomalies this week:" if report.anomalies else "Anomalies this week: none")
+    for row in report.anomalies:
+        a = row.anomaly
+        lines.append(
+            f"  #{row.hashtag}: {a.kind.value} in {a.metric} growth "
+            f"({a.method.value}, score {a.score}, typical week {a.reference:,.0f})"
+        )
+    if report.skipped:
+        lines.append("Skipped: " + ", ".join(f"#{s.hashtag}" for s in report.skipped))
+    lines += ["", f"Report: {link}" if link else "Report: (no link)"]
+    return "\n".join(lines)
+
+
+def make_report(
+    as_of: datetime,
+    sources: ReportSources,
+    sink: ReportSink,
+    publisher: SummaryPublisher | None = None,
+    *,
+    generated_at: datetime | None = None,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> ReportResult:
+    """Compute the week ending at `as_of`, write JSON/CSV/HTML, publish the summary."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    as_of = as_of.astimezone(UTC)
+    rows, skipped, invalid = collect_rows(sources, as_of, tolerance)
+    report = build_report(as_of, generated_at or as_of, rows, skipped)
+    written = sink.write(f"{as_of:%Y-%m-%d}", render_files(report))
+    metrics.add_metric(name="ReportHashtags", unit="Count", value=len(report.hashtags))
+    metrics.add_metric(name="ReportAnomalies", unit="Count", value=len(report.anomalies))
+    metrics.add_metric(name="ReportSkippedHashtags", unit="Count", value=len(skipped))
+    metrics.add_metric(name="InvalidHashtagItems", unit="Count", value=len(invalid))
+    published = False
+    if publisher is not None:
+        publisher.publish_summary(summary_subject(report), summary_text(report, written.html_link))
+        published = True
+    result = ReportResult(report, written, published, invalid)
+    logger.info("weekly report made", extra=result.as_dict())
+    return result
+
+
+class ReportEventError(ValueError):
+    """The Report function's event names no usable time; the message says what to send."""
+
+
+def as_of_from_event(event: Any, now: datetime) -> datetime:
+    """`{"as_of": ISO}` (on demand), an EventBridge event's `time` (schedule), else `now`."""
+    if not isinstance(event, dict):
+        raise ReportEventError('the event must be a JSON object, e.g. {"as_of": "...Z"}')
+    raw = event.get("as_of", event.get("time"))
+    if raw is None:
+        return now
+    if not isinstance(raw, str):
+        raise ReportEventError(f"as_of must be an ISO 8601 text with a timezone, got {raw!r}")
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ReportEventError(f"as_of {raw!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise ReportEventError(f"as_of {raw!r} has no timezone; add Z or +00:00")
+    if parsed > now + timedelta(minutes=5):
+        raise ReportEventError(f"as_of {raw!r} is in the future")
+    return parsed.astimezone(UTC)

@@ -1,0 +1,64 @@
+"""The report's port to stored data, and its adapter over the DynamoDB stores.
+
+Every read is bounded by the report's window, never by the length of history: one key
+query of snapshots, one first-seen query of the ledger's GSI and one item read (the
+ledger's totals) per hashtag, plus one paginated read of the tracked hashtags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.models.snapshot import Snapshot
+from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+
+if TYPE_CHECKING:
+    from hashtag_tracker.storage.hashtags import HashtagStore, InvalidItem
+    from hashtag_tracker.storage.snapshots import SnapshotStore
+    from hashtag_tracker.storage.videos import VideoLedger
+
+
+class ReportSources(Protocol):
+    def tracked(self) -> Iterable[TrackedHashtag | InvalidItem]:
+        """Every tracked-hashtag item; invalid ones come back as InvalidItem."""
+        ...
+
+    def snapshots(self, hashtag: str, since: datetime, until: datetime) -> list[Snapshot]:
+        """Snapshots with since <= cycle <= until, oldest first."""
+        ...
+
+    def first_seen_since(
+        self, hashtag: str, since: datetime
+    ) -> tuple[list[LedgerVideo], list[LedgerCreator]]:
+        """Ledger videos and creators first seen at or after `since`."""
+        ...
+
+    def ledger_totals(self, hashtag: str) -> tuple[int, int]:
+        """(videos ever seen, creators ever seen), as of now."""
+        ...
+
+
+class StoreReportSources:
+    """ReportSources over the project's stores (DynamoDB in AWS and in the local stack)."""
+
+    def __init__(self, hashtags: HashtagStore, snapshots: SnapshotStore, ledger: VideoLedger):
+        self._hashtags = hashtags
+        self._snapshots = snapshots
+        self._ledger = ledger
+
+    def tracked(self) -> Iterable[TrackedHashtag | InvalidItem]:
+        return self._hashtags.scan()
+
+    def snapshots(self, hashtag: str, since: datetime, until: datetime) -> list[Snapshot]:
+        return self._snapshots.between(hashtag, since, until)
+
+    def first_seen_since(
+        self, hashtag: str, since: datetime
+    ) -> tuple[list[LedgerVideo], list[LedgerCreator]]:
+        return self._ledger.first_seen_since(hashtag, since)
+
+    def ledger_totals(self, hashtag: str) -> tuple[int, int]:
+        return self._ledger.totals(hashtag)

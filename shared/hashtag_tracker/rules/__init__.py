@@ -1,0 +1,1 @@
+"""Alert rules: growth windows, viral moments, milestones, daily rules, exactly-once delivery."""

@@ -1,0 +1,127 @@
+"""Growth over a window: base snapshot, deltas, per-hour velocity and growth % (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hashtag_tracker.models.snapshot import Snapshot
+
+VIRAL_WINDOW = timedelta(hours=6)
+DAY_WINDOW = timedelta(hours=24)
+# How far before the window's start the base may sit: one missed 6-hour cycle is
+# tolerated for the day window; irregular cycles (4 h, 8 h) still find a base for 6 h.
+VIRAL_TOLERANCE = timedelta(hours=2)
+DAY_TOLERANCE = timedelta(hours=6)
+COUNTERS = ("views", "videos")
+
+
+@dataclass(frozen=True, slots=True)
+class CounterGrowth:
+    """One counter between the window's base and now."""
+
+    start: int
+    end: int
+    hours: float
+
+    @property
+    def delta(self) -> int:
+        return self.end - self.start
+
+    @property
+    def decreased(self) -> bool:
+        return self.end < self.start
+
+    @property
+    def rise(self) -> int:
+        """The growth: the delta, or 0 when the counter went backwards (never negative)."""
+        return max(0, self.delta)
+
+    @property
+    def per_hour(self) -> float:
+        return self.rise / self.hours
+
+    @property
+    def pct(self) -> float | None:
+        """Growth % against the start value; None when it started at 0 (no base to divide)."""
+        if self.start <= 0:
+            return None
+        return 100.0 * self.rise / self.start
+
+
+@dataclass(frozen=True, slots=True)
+class WindowGrowth:
+    base_cycle: datetime
+    end_cycle: datetime
+    hours: float
+    views: CounterGrowth
+    videos: CounterGrowth
+
+    @property
+    def decreased(self) -> tuple[str, ...]:
+        """Counters lower than at the window's start: a data-quality event, not growth."""
+        return tuple(name for name in COUNTERS if getattr(self, name).decreased)
+
+
+def usable_before(snapshot: Snapshot, history: Sequence[Snapshot]) -> list[Snapshot]:
+    """Usable snapshots strictly before `snapshot`, oldest first."""
+    return sorted(
+        (s for s in history if s.usable and s.cycle < snapshot.cycle),
+        key=lambda s: s.cycle,
+    )
+
+
+def find_base(
+    snapshot: Snapshot, history: Sequence[Snapshot], window: timedelta, tolerance: timedelta
+) -> Snapshot | None:
+    """The nearest usable snapshot at or before cycle − window, no earlier than − tolerance.
+
+    Cycle times (aligned to the schedule) choose the base, not `taken_at`, so a worker that
+    ran a few minutes late does not push the base out of the window.
+    """
+    target = snapshot.cycle - window
+    candidates = [
+        s for s in usable_before(snapshot, history) if target - tolerance <= s.cycle <= target
+    ]
+    return candidates[-1] if candidates else None
+
+
+def _high_water(history: Sequence[Snapshot], until: datetime, counter: str) -> int:
+    # The highest value seen up to the base: a counter that fell and came back has not
+    # grown, so a rebound after deleted videos never reads as growth.
+    values: list[int | None] = [getattr(s, counter) for s in history if s.cycle <= until]
+    return max(v for v in values if v is not None)
+
+
+def window_growth(
+    snapshot: Snapshot,
+    history: Sequence[Snapshot],
+    window: timedelta,
+    tolerance: timedelta,
+) -> WindowGrowth | None:
+    """Growth of `snapshot` over `window`; None when it is unusable or there is no base."""
+    if not snapshot.usable or snapshot.views is None or snapshot.videos is None:
+        return None
+    base = find_base(snapshot, history, window, tolerance)
+    if base is None:
+        return None
+    earlier = usable_before(snapshot, history)
+    elapsed = (snapshot.taken_at - base.taken_at).total_seconds() / 3600
+    if elapsed <= 0:
+        # Clocks disagree (taken_at out of order): fall back on the schedule's spacing.
+        elapsed = (snapshot.cycle - base.cycle).total_seconds() / 3600
+    return WindowGrowth(
+        base_cycle=base.cycle,
+        end_cycle=snapshot.cycle,
+        hours=elapsed,
+        views=CounterGrowth(_high_water(earlier, base.cycle, "views"), snapshot.views, elapsed),
+        videos=CounterGrowth(_high_water(earlier, base.cycle, "videos"), snapshot.videos, elapsed),
+    )
+
+
+def previous_high(snapshot: Snapshot, history: Sequence[Snapshot], counter: str) -> int | None:
+    """The highest usable value of `counter` before `snapshot`; None without history."""
+    values = [getattr(s, counter) for s in usable_before(snapshot, history)]
+    known = [v for v in values if v is not None]
+    return max(known) if known else None

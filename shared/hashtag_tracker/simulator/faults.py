@@ -1,0 +1,152 @@
+"""Fault knobs of the simulator and its plan rate limit (a sliding window on real time).
+
+A knob's value is how many of the next matching answers it spoils (ALWAYS = every one).
+Knobs are set globally or per hashtag; a per-hashtag knob is used first.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+ALWAYS = -1
+
+# Every knob, and the endpoints it applies to (None = all).
+KNOBS: dict[str, frozenset[str] | None] = {
+    "unauthorized": None,  # 401
+    "forbidden": None,  # 403
+    "out_of_credits": None,  # 402
+    "server_errors": None,  # 500 (a burst of N)
+    "slow": None,  # answer after `slow_seconds` (real time): a timeout for short client timeouts
+    "malformed_json": None,  # 200 with a body that is not JSON
+    "missing_fields": None,  # 200 with a documented field removed
+    "zero_videos": frozenset({"hashtag"}),  # the upstream glitch: videoCount 0
+    "zero_views": frozenset({"hashtag"}),  # viewCount 0
+    "counts_down": frozenset({"hashtag"}),  # videos/views lower than before (deleted videos)
+}
+
+
+@dataclass
+class Faults:
+    unauthorized: int = 0
+    forbidden: int = 0
+    out_of_credits: int = 0
+    server_errors: int = 0
+    slow: int = 0
+    malformed_json: int = 0
+    missing_fields: int = 0
+    zero_videos: int = 0
+    zero_views: int = 0
+    counts_down: int = 0
+    slow_seconds: float = 2.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _checked(knobs: Mapping[str, Any]) -> dict[str, Any]:
+    allowed = {f.name for f in fields(Faults)}
+    unknown = set(knobs) - allowed
+    if unknown:
+        raise ValueError(f"unknown fault knobs: {', '.join(sorted(unknown))}")
+    for name, value in knobs.items():
+        if name == "slow_seconds":
+            if not isinstance(value, (int, float)) or value < 0:
+                raise ValueError("slow_seconds must be a number >= 0")
+        elif isinstance(value, bool) or not isinstance(value, int) or value < ALWAYS:
+            raise ValueError(f"{name} must be a count of answers, or {ALWAYS} for always")
+    return dict(knobs)
+
+
+class FaultBook:
+    """Global and per-hashtag knobs; not thread-safe on its own (the simulator locks)."""
+
+    def __init__(self) -> None:
+        self.global_faults = Faults()
+        self.per_hashtag: dict[str, Faults] = {}
+
+    def set(self, hashtag: str | None, knobs: Mapping[str, Any]) -> None:
+        values = _checked(knobs)
+        target = (
+            self.global_faults
+            if hashtag is None
+            else self.per_hashtag.setdefault(hashtag, Faults())
+        )
+        for name, value in values.items():
+            setattr(target, name, value)
+
+    def clear(self) -> None:
+        self.global_faults = Faults()
+        self.per_hashtag.clear()
+
+    def take(self, knob: str, endpoint: str, hashtag: str | None) -> Faults | None:
+        """Use up one answer of `knob` if it is armed for this call; returns the knob's owner."""
+        applies = KNOBS[knob]
+        if applies is not None and endpoint not in applies:
+            return None
+        scoped = self.per_hashtag.get(hashtag) if hashtag is not None else None
+        for owner in (scoped, self.global_faults):
+            if owner is None:
+                continue
+            left: int = getattr(owner, knob)
+            if left == ALWAYS:
+                return owner
+            if left > 0:
+                setattr(owner, knob, left - 1)
+                return owner
+        return None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "global": self.global_faults.as_dict(),
+            "hashtags": {name: f.as_dict() for name, f in sorted(self.per_hashtag.items())},
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_in_seconds: float
+
+
+class SlidingWindowLimit:
+    """At most `limit` accepted calls in any window of 60/time_scale real seconds.
+
+    Refused calls do not use up the window, as with the real API's 429s.
+    """
+
+    def __init__(
+        self, limit: int, time_scale: float = 1.0, monotonic: Callable[[], float] | None = None
+    ) -> None:
+        if limit < 1 or time_scale <= 0:
+            raise ValueError("limit must be >= 1 and time_scale > 0")
+        self.limit = limit
+        self.window = 60.0 / time_scale
+        self._monotonic = monotonic or time.monotonic
+        self._accepted: deque[float] = deque()
+
+    def check(self) -> Verdict:
+        now = self._monotonic()
+        while self._accepted and self._accepted[0] <= now - self.window:
+            self._accepted.popleft()
+        if len(self._accepted) >= self.limit:
+            reset = self._accepted[0] + self.window - now
+            return Verdict(False, self.limit, 0, reset)
+        self._accepted.append(now)
+        reset = self._accepted[0] + self.window - now
+        return Verdict(True, self.limit, self.limit - len(self._accepted), reset)
+
+
+def reset_header(wall_now: float, reset_in_seconds: float, time_scale: float) -> str:
+    """X-RateLimit-Reset as unix time: whole seconds (rounded up) on the real time scale,
+    with millisecond precision when a scaled minute lasts about a second."""
+    at = wall_now + max(0.0, reset_in_seconds)
+    if time_scale == 1:
+        return str(math.ceil(at))
+    return f"{at:.3f}"

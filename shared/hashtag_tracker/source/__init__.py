@@ -1,0 +1,1 @@
+"""The TikTok data source: provider interface, typed results and errors, the Scavio client."""

@@ -1,0 +1,90 @@
+"""The provider port: typed results of the TikTok data API and the interface providers meet."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HashtagStats:
+    hashtag_id: str
+    title: str
+    views: int
+    videos: int
+    credits_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class Video:
+    video_id: str
+    description: str | None
+    created_at: datetime
+    plays: int
+    likes: int
+    comments: int
+    shares: int
+    # None when the answer does not carry the field: unknown is not zero.
+    saves: int | None
+    author_id: str
+    author_nickname: str | None
+    author_followers: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class VideoPage:
+    videos: list[Video]
+    cursor: str
+    has_more: bool
+    credits_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    comment_id: str
+    text: str
+    created_at: datetime
+    likes: int
+    author_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommentPage:
+    comments: list[Comment]
+    cursor: str
+    has_more: bool
+    credits_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One HTTP attempt, successful or not, so callers can count calls, credits and failures."""
+
+    endpoint: str
+    # None when no HTTP answer came back (timeout, connection refused).
+    status: int | None
+    # None when the answer did not say (unreadable body); a 2xx answer is likely charged.
+    credits_used: int | None
+    elapsed_seconds: float
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300 and self.error is None
+
+
+class Provider(ABC):
+    """A TikTok data source. Every method raises a SourceError subclass on failure."""
+
+    @abstractmethod
+    def hashtag_stats(self, name: str) -> HashtagStats:
+        """Totals of a hashtag by its (normalised) name, and its id for the other calls."""
+
+    @abstractmethod
+    def hashtag_videos(self, hashtag_id: str, cursor: str = "0", count: int = 30) -> VideoPage:
+        """One page of the hashtag's videos (a capped sample, newest first upstream)."""
+
+    @abstractmethod
+    def video_comments(self, video_id: str, cursor: str = "0", count: int = 50) -> CommentPage:
+        """One page of a video's comments."""

@@ -1,0 +1,210 @@
+"""The Hashtags table: tracked-hashtag items that users edit (CLI, console, put-item)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hashtag_tracker.clock import to_iso
+from hashtag_tracker.models.hashtag import InvalidHashtagError, TrackedHashtag
+from hashtag_tracker.storage.dynamo import (
+    deserialize_item,
+    dynamodb_client,
+    error_code,
+    serialize_item,
+)
+from hashtag_tracker.storage.errors import ItemExistsError, ItemNotFoundError, StorageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class InvalidItem:
+    """A stored item that failed validation: reported and skipped, never fatal."""
+
+    key: str
+    reason: str
+
+
+ScanResult = TrackedHashtag | InvalidItem
+
+
+def hashtag_to_item(hashtag: TrackedHashtag) -> dict[str, Any]:
+    """The documented item shape (README: 'Raw item shape')."""
+    data = hashtag.model_dump(mode="python", exclude_none=True)
+    item: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            item[key] = to_iso(value)
+        elif isinstance(value, date):
+            item[key] = value.isoformat()
+        elif key == "kind":
+            item[key] = str(value)
+        else:
+            item[key] = value
+    return item
+
+
+class HashtagStore(ABC):
+    """The port: what logic and the CLI need from the tracked-hashtag store."""
+
+    @abstractmethod
+    def get(self, name: str) -> TrackedHashtag: ...
+
+    @abstractmethod
+    def create(self, hashtag: TrackedHashtag) -> None: ...
+
+    @abstractmethod
+    def replace(self, hashtag: TrackedHashtag) -> None:
+        """Overwrite an existing item; ItemNotFoundError if it is gone."""
+
+    @abstractmethod
+    def delete(self, name: str) -> None: ...
+
+    @abstractmethod
+    def scan(self) -> Iterator[ScanResult]:
+        """Every item, paginated; invalid ones come back as InvalidItem."""
+
+    @abstractmethod
+    def mark_status(self, name: str, status: str) -> None:
+        """Record what the data API said of the hashtag (e.g. 'not_found'), if still tracked."""
+
+
+class DynamoHashtagStore(HashtagStore):
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client = client or dynamodb_client()
+
+    def get(self, name: str) -> TrackedHashtag:
+        try:
+            answer = self._client.get_item(
+                TableName=self.table_name,
+                Key={"hashtag": {"S": name}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"reading hashtag {name!r} failed: {exc}") from exc
+        if "Item" not in answer:
+            raise ItemNotFoundError(f"hashtag {name!r} is not tracked")
+        return TrackedHashtag.parse(deserialize_item(answer["Item"]))
+
+    def _put(self, hashtag: TrackedHashtag, condition: str, on_fail: StorageError) -> None:
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=serialize_item(hashtag_to_item(hashtag)),
+                ConditionExpression=condition,
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise on_fail from None
+            raise StorageError(f"writing hashtag {hashtag.hashtag!r} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"writing hashtag {hashtag.hashtag!r} failed: {exc}") from exc
+
+    def create(self, hashtag: TrackedHashtag) -> None:
+        self._put(
+            hashtag,
+            "attribute_not_exists(hashtag)",
+            ItemExistsError(f"hashtag {hashtag.hashtag!r} is already tracked"),
+        )
+
+    def replace(self, hashtag: TrackedHashtag) -> None:
+        self._put(
+            hashtag,
+            "attribute_exists(hashtag)",
+            ItemNotFoundError(f"hashtag {hashtag.hashtag!r} is not tracked"),
+        )
+
+    def delete(self, name: str) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self.table_name,
+                Key={"hashtag": {"S": name}},
+                ConditionExpression="attribute_exists(hashtag)",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise ItemNotFoundError(f"hashtag {name!r} is not tracked") from None
+            raise StorageError(f"removing hashtag {name!r} failed: {exc}") from exc
+
+    def mark_status(self, name: str, status: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"hashtag": {"S": name}},
+                UpdateExpression="SET #s = :s",
+                ConditionExpression="attribute_exists(hashtag)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":s": {"S": status}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return  # removed meanwhile: nothing to mark
+            raise StorageError(f"marking hashtag {name!r} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"marking hashtag {name!r} failed: {exc}") from exc
+
+    def scan(self) -> Iterator[ScanResult]:
+        paginator = self._client.get_paginator("scan")
+        try:
+            for page in paginator.paginate(TableName=self.table_name):
+                for raw in page.get("Items", []):
+                    yield parse_item(raw)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"scanning {self.table_name} failed: {exc}") from exc
+
+
+def parse_item(raw: dict[str, Any]) -> ScanResult:
+    """One raw DynamoDB item -> a TrackedHashtag, or an InvalidItem saying why."""
+    key_attr = raw.get("hashtag", {})
+    key = str(next(iter(key_attr.values()), "?")) if isinstance(key_attr, dict) else "?"
+    try:
+        return TrackedHashtag.parse(deserialize_item(raw))
+    except InvalidHashtagError as exc:
+        return InvalidItem(key=key, reason=str(exc))
+    except (TypeError, ValueError) as exc:  # an attribute type the deserializer cannot read
+        return InvalidItem(key=key, reason=f"hashtag item {key!r} is unreadable: {exc}")
+
+
+class InMemoryHashtagStore(HashtagStore):
+    """A fake for unit tests; keeps raw items so invalid ones can be planted."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def get(self, name: str) -> TrackedHashtag:
+        if name not in self.items:
+            raise ItemNotFoundError(f"hashtag {name!r} is not tracked")
+        return TrackedHashtag.parse(self.items[name])
+
+    def create(self, hashtag: TrackedHashtag) -> None:
+        if hashtag.hashtag in self.items:
+            raise ItemExistsError(f"hashtag {hashtag.hashtag!r} is already tracked")
+        self.items[hashtag.hashtag] = hashtag_to_item(hashtag)
+
+    def replace(self, hashtag: TrackedHashtag) -> None:
+        if hashtag.hashtag not in self.items:
+            raise ItemNotFoundError(f"hashtag {hashtag.hashtag!r} is not tracked")
+        self.items[hashtag.hashtag] = hashtag_to_item(hashtag)
+
+    def delete(self, name: str) -> None:
+        if self.items.pop(name, None) is None:
+            raise ItemNotFoundError(f"hashtag {name!r} is not tracked")
+
+    def mark_status(self, name: str, status: str) -> None:
+        if name in self.items:
+            self.items[name] = {**self.items[name], "status": status}
+
+    def scan(self) -> Iterator[ScanResult]:
+        for key, raw in list(self.items.items()):
+            try:
+                yield TrackedHashtag.parse(raw)
+            except InvalidHashtagError as exc:
+                yield InvalidItem(key=key, reason=str(exc))

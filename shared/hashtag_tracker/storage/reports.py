@@ -1,0 +1,115 @@
+"""Where weekly reports go: the Reports bucket (with a presigned link), a local folder, SNS.
+
+Both writers use the same layout, ``reports/YYYY-MM-DD/report.{json,csv,html}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hashtag_tracker.report.run import ReportFile, WrittenReport
+from hashtag_tracker.storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sns.client import SNSClient
+
+REPORTS_PREFIX = "reports"
+HTML_NAME = "report.html"
+# A week: the link in Monday's summary still opens until the next report arrives.
+PRESIGN_SECONDS = 7 * 24 * 3600
+SUBJECT_LIMIT = 99
+RULE = "weekly_report"
+
+
+def report_key(day: str, name: str) -> str:
+    return f"{REPORTS_PREFIX}/{day}/{name}"
+
+
+class S3ReportStore:
+    def __init__(
+        self, bucket: str, client: S3Client | None = None, presign_seconds: int = PRESIGN_SECONDS
+    ) -> None:
+        if not bucket:
+            raise StorageError("no reports bucket configured (REPORTS_BUCKET is empty)")
+        self.bucket = bucket
+        self._client = client or boto3.client("s3")
+        self._presign_seconds = presign_seconds
+
+    def write(self, day: str, files: Sequence[ReportFile]) -> WrittenReport:
+        """Put every file under reports/<day>/ with its content type; link the HTML."""
+        locations: dict[str, str] = {}
+        for file in files:
+            key = report_key(day, file.name)
+            try:
+                self._client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=file.body.encode("utf-8"),
+                    ContentType=file.content_type,
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise StorageError(f"writing s3://{self.bucket}/{key} failed: {exc}") from exc
+            locations[file.name] = key
+        link = self.presigned_url(locations[HTML_NAME]) if HTML_NAME in locations else None
+        return WrittenReport(locations=locations, html_link=link)
+
+    def presigned_url(self, key: str) -> str:
+        try:
+            return self._client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": key},
+                ExpiresIn=self._presign_seconds,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"presigning s3://{self.bucket}/{key} failed: {exc}") from exc
+
+
+class LocalReportWriter:
+    """The same layout in a local folder (CLI, local runner)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def write(self, day: str, files: Sequence[ReportFile]) -> WrittenReport:
+        folder = self.root / REPORTS_PREFIX / day
+        locations: dict[str, str] = {}
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for file in files:
+                path = folder / file.name
+                path.write_text(file.body, encoding="utf-8")
+                locations[file.name] = str(path)
+        except OSError as exc:
+            raise StorageError(f"writing the report to {folder} failed: {exc}") from exc
+        html = locations.get(HTML_NAME)
+        return WrittenReport(
+            locations=locations, html_link=Path(html).resolve().as_uri() if html else None
+        )
+
+
+class ReportTopic:
+    """Publishes the report's summary to the alert topic (message attribute rule=weekly_report)."""
+
+    def __init__(self, topic_arn: str, client: SNSClient | None = None) -> None:
+        self.topic_arn = topic_arn
+        self._client = client or boto3.client("sns")
+
+    def publish_summary(self, subject: str, message: str) -> None:
+        try:
+            self._client.publish(
+                TopicArn=self.topic_arn,
+                Subject=subject[:SUBJECT_LIMIT],
+                Message=message,
+                MessageAttributes={
+                    "rule": {"DataType": "String", "StringValue": RULE},
+                    "severity": {"DataType": "String", "StringValue": "info"},
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"publishing the report summary failed: {exc}") from exc

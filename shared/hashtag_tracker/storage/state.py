@@ -1,0 +1,190 @@
+"""The State table: cycle claims, the shared rate-limit slot and the monthly credit counter.
+
+Every record here is written with a conditional update, so concurrent workers and a
+double-fired schedule agree without locks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hashtag_tracker.clock import to_iso
+from hashtag_tracker.storage.dynamo import dynamodb_client, error_code
+from hashtag_tracker.storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+RATE_PK = "ratelimit"
+BUDGET_PK = "credits"
+CYCLE_PK = "cycle"
+
+
+@dataclass(frozen=True)
+class SlotAnswer:
+    """A rate-limit slot reservation: granted at `slot_ms`, or refused with the holder's value."""
+
+    granted: bool
+    observed_ms: int | None
+
+
+class StateStore:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self.table_name = table_name
+        self._client = client or dynamodb_client()
+
+    # -- cycle claims (a double-fired schedule must not double the work) -------------------
+
+    def claim_cycle(self, cycle: datetime, now: datetime, stale_after: timedelta) -> bool:
+        """True if this caller may fan out `cycle`: nobody claimed it, or a claim went stale.
+
+        A claim that never reached 'done' within `stale_after` (the scheduler crashed midway)
+        can be taken over; downstream idempotency makes a second fan-out harmless.
+        """
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": CYCLE_PK}, "sk": {"S": to_iso(cycle)}},
+                UpdateExpression="SET claimed_at = :now, #s = :claimed, expires_at = :exp",
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR (#s <> :done AND claimed_at < :stale)"
+                ),
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":now": {"S": to_iso(now)},
+                    ":stale": {"S": to_iso(now - stale_after)},
+                    ":claimed": {"S": "claimed"},
+                    ":done": {"S": "done"},
+                    ":exp": {"N": str(int((now + timedelta(days=30)).timestamp()))},
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(f"claiming cycle {to_iso(cycle)} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"claiming cycle {to_iso(cycle)} failed: {exc}") from exc
+        return True
+
+    def finish_cycle(self, cycle: datetime, sent: int, invalid: int) -> None:
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": CYCLE_PK}, "sk": {"S": to_iso(cycle)}},
+                UpdateExpression="SET #s = :done, sent = :sent, invalid = :invalid",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":done": {"S": "done"},
+                    ":sent": {"N": str(sent)},
+                    ":invalid": {"N": str(invalid)},
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"finishing cycle {to_iso(cycle)} failed: {exc}") from exc
+
+    # -- the shared rate-limit slot --------------------------------------------------------
+
+    def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer:
+        """Compare-and-swap the next free call time from `observed_ms` to `next_ms`.
+
+        Granted means the caller owns the call slot at `slot_ms`. Refused returns the value
+        another worker wrote, so the caller can retry from it without another read.
+        """
+        condition = (
+            "attribute_not_exists(next_ms)" if observed_ms is None else "next_ms = :observed"
+        )
+        values = {":next": {"N": str(next_ms)}}
+        if observed_ms is not None:
+            values[":observed"] = {"N": str(observed_ms)}
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": RATE_PK}, "sk": {"S": "data-api"}},
+                UpdateExpression="SET next_ms = :next",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                old = exc.response.get("Item", {}).get("next_ms", {}).get("N")  # type: ignore[attr-defined]
+                return SlotAnswer(False, int(old) if old is not None else None)
+            raise StorageError(f"reserving a rate-limit slot failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"reserving a rate-limit slot failed: {exc}") from exc
+        return SlotAnswer(True, next_ms)
+
+    # -- the monthly credit budget ---------------------------------------------------------
+
+    def reserve_credits(self, month: str, amount: int, budget: int) -> bool:
+        """Atomically add `amount` to the month's spend unless that would pass `budget`."""
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": BUDGET_PK}, "sk": {"S": month}},
+                UpdateExpression="ADD spent :n",
+                ConditionExpression="attribute_not_exists(spent) OR spent <= :limit",
+                ExpressionAttributeValues={
+                    ":n": {"N": str(amount)},
+                    ":limit": {"N": str(budget - amount)},
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(f"reserving credits failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"reserving credits failed: {exc}") from exc
+        return True
+
+    def settle_credits(self, month: str, reserved: int, used: int) -> None:
+        """Give back what a reservation did not use, and count what it did."""
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": BUDGET_PK}, "sk": {"S": month}},
+                UpdateExpression="ADD spent :refund, used :used, calls_settled :one",
+                ExpressionAttributeValues={
+                    ":refund": {"N": str(used - reserved)},
+                    ":used": {"N": str(used)},
+                    ":one": {"N": "1"},
+                },
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"settling credits failed: {exc}") from exc
+
+    def credits(self, month: str) -> tuple[int, int]:
+        """(reserved-or-spent, actually used) credits of `month`."""
+        try:
+            answer = self._client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": BUDGET_PK}, "sk": {"S": month}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"reading credits failed: {exc}") from exc
+        item = answer.get("Item", {})
+        return int(item.get("spent", {}).get("N", "0")), int(item.get("used", {}).get("N", "0"))
+
+    def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool:
+        """True the first time `key` is marked (e.g. one budget alert per month)."""
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": "once"},
+                    "sk": {"S": key},
+                    "at": {"S": to_iso(now)},
+                    "expires_at": {"N": str(int((now + ttl).timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(f"marking {key!r} failed: {exc}") from exc
+        return True

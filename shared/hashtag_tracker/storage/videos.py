@@ -1,0 +1,244 @@
+"""The Videos table: the ledger of every video and creator ever seen per hashtag.
+
+Upserts read the keys first (BatchGetItem) and write in batches (BatchWriteItem), so a page
+of 30 videos costs about three requests, and first-seen times are never overwritten.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hashtag_tracker.clock import from_iso, to_iso
+from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+from hashtag_tracker.storage.dynamo import deserialize_item, dynamodb_client, serialize_item
+from hashtag_tracker.storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+GET_BATCH = 100
+WRITE_BATCH = 25
+_UNPROCESSED_ATTEMPTS = 6
+SUMMARY_SK = "summary"
+FIRST_SEEN_INDEX = "ByFirstSeen"
+DESCRIPTION_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class LedgerUpdate:
+    new_videos: tuple[str, ...]
+    new_creators: tuple[str, ...]
+    videos_total: int
+    creators_total: int
+
+
+def video_key(video_id: str) -> str:
+    return f"video#{video_id}"
+
+
+def creator_key(author_id: str) -> str:
+    return f"creator#{author_id}"
+
+
+def video_to_item(video: LedgerVideo) -> dict[str, Any]:
+    item = video.model_dump(mode="json", exclude_none=True)
+    item["sk"] = video_key(video.video_id)
+    for key in ("first_seen", "last_seen", "created_at"):
+        value = getattr(video, key)
+        if value is not None:
+            item[key] = to_iso(value)
+    if video.description:
+        item["description"] = video.description[:DESCRIPTION_LIMIT]
+    return item
+
+
+def creator_to_item(creator: LedgerCreator) -> dict[str, Any]:
+    item = creator.model_dump(mode="json", exclude_none=True)
+    item["sk"] = creator_key(creator.author_id)
+    item["first_seen"] = to_iso(creator.first_seen)
+    item["last_seen"] = to_iso(creator.last_seen)
+    return item
+
+
+def item_to_ledger(item: dict[str, Any]) -> LedgerVideo | LedgerCreator | None:
+    sk = str(item.get("sk", ""))
+    data = {k: v for k, v in item.items() if k != "sk"}
+    if sk.startswith("video#"):
+        return LedgerVideo.model_validate(data)
+    if sk.startswith("creator#"):
+        return LedgerCreator.model_validate(data)
+    return None
+
+
+class VideoLedger:
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        sleep: Any = time.sleep,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client or dynamodb_client()
+        self._sleep = sleep
+
+    def _first_seen(self, hashtag: str, sort_keys: Sequence[str]) -> dict[str, datetime]:
+        found: dict[str, datetime] = {}
+        unique = list(dict.fromkeys(sort_keys))
+        for start in range(0, len(unique), GET_BATCH):
+            keys: list[Any] = [
+                {"hashtag": {"S": hashtag}, "sk": {"S": sk}}
+                for sk in unique[start : start + GET_BATCH]
+            ]
+            request: Any = {
+                self.table_name: {"Keys": keys, "ProjectionExpression": "sk, first_seen"}
+            }
+            for attempt in range(_UNPROCESSED_ATTEMPTS):
+                answer = self._client.batch_get_item(RequestItems=request)
+                for raw in answer.get("Responses", {}).get(self.table_name, []):
+                    found[raw["sk"]["S"]] = from_iso(raw["first_seen"]["S"])
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self._sleep(min(1.0, 0.05 * 2**attempt))
+            if request:
+                raise StorageError(f"ledger read of {hashtag!r} left keys unprocessed")
+        return found
+
+    def _write(self, items: Sequence[dict[str, Any]]) -> None:
+        for start in range(0, len(items), WRITE_BATCH):
+            request: Any = {
+                self.table_name: [
+                    {"PutRequest": {"Item": serialize_item(item)}}
+                    for item in items[start : start + WRITE_BATCH]
+                ]
+            }
+            for attempt in range(_UNPROCESSED_ATTEMPTS):
+                answer = self._client.batch_write_item(RequestItems=request)
+                request = answer.get("UnprocessedItems") or {}
+                if not request:
+                    break
+                self._sleep(min(1.0, 0.05 * 2**attempt))
+            if request:
+                raise StorageError("ledger write left items unprocessed")
+
+    def upsert(
+        self,
+        hashtag: str,
+        videos: Sequence[LedgerVideo],
+        creators: Sequence[LedgerCreator],
+        now: datetime,
+    ) -> LedgerUpdate:
+        """Record what this cycle saw; keep first-seen times; count what is new."""
+        videos = list({v.video_id: v for v in videos}.values())
+        creators = list({c.author_id: c for c in creators}.values())
+        if not videos and not creators:
+            return LedgerUpdate((), (), *self.totals(hashtag))
+        try:
+            seen = self._first_seen(
+                hashtag,
+                [video_key(v.video_id) for v in videos]
+                + [creator_key(c.author_id) for c in creators],
+            )
+            items: list[dict[str, Any]] = []
+            new_videos: list[str] = []
+            new_creators: list[str] = []
+            for video in videos:
+                first = seen.get(video_key(video.video_id))
+                if first is None:
+                    new_videos.append(video.video_id)
+                items.append(video_to_item(video.model_copy(update={"first_seen": first or now})))
+            for creator in creators:
+                first = seen.get(creator_key(creator.author_id))
+                if first is None:
+                    new_creators.append(creator.author_id)
+                items.append(
+                    creator_to_item(creator.model_copy(update={"first_seen": first or now}))
+                )
+            self._write(items)
+            totals = self._add_totals(hashtag, len(new_videos), len(new_creators), now)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"ledger upsert of {hashtag!r} failed: {exc}") from exc
+        return LedgerUpdate(tuple(new_videos), tuple(new_creators), *totals)
+
+    def _add_totals(
+        self, hashtag: str, videos: int, creators: int, now: datetime
+    ) -> tuple[int, int]:
+        answer = self._client.update_item(
+            TableName=self.table_name,
+            Key={"hashtag": {"S": hashtag}, "sk": {"S": SUMMARY_SK}},
+            UpdateExpression="ADD videos_total :v, creators_total :c SET updated_at = :now",
+            ExpressionAttributeValues={
+                ":v": {"N": str(videos)},
+                ":c": {"N": str(creators)},
+                ":now": {"S": to_iso(now)},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        attrs = answer.get("Attributes", {})
+        return (
+            int(attrs.get("videos_total", {}).get("N", "0")),
+            int(attrs.get("creators_total", {}).get("N", "0")),
+        )
+
+    def totals(self, hashtag: str) -> tuple[int, int]:
+        """(videos ever seen, creators ever seen) from the maintained summary item."""
+        try:
+            answer = self._client.get_item(
+                TableName=self.table_name,
+                Key={"hashtag": {"S": hashtag}, "sk": {"S": SUMMARY_SK}},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"reading ledger totals of {hashtag!r} failed: {exc}") from exc
+        item = answer.get("Item", {})
+        return (
+            int(item.get("videos_total", {}).get("N", "0")),
+            int(item.get("creators_total", {}).get("N", "0")),
+        )
+
+    def entries(self, hashtag: str, prefix: str) -> list[LedgerVideo | LedgerCreator]:
+        """Every ledger item of a hashtag under `prefix` ('video#' or 'creator#')."""
+        paginator = self._client.get_paginator("query")
+        found: list[LedgerVideo | LedgerCreator] = []
+        try:
+            for page in paginator.paginate(
+                TableName=self.table_name,
+                KeyConditionExpression="hashtag = :h AND begins_with(sk, :p)",
+                ExpressionAttributeValues={":h": {"S": hashtag}, ":p": {"S": prefix}},
+            ):
+                for raw in page.get("Items", []):
+                    entry = item_to_ledger(deserialize_item(raw))
+                    if entry is not None:
+                        found.append(entry)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"reading the ledger of {hashtag!r} failed: {exc}") from exc
+        return found
+
+    def first_seen_since(
+        self, hashtag: str, since: datetime
+    ) -> tuple[list[LedgerVideo], list[LedgerCreator]]:
+        """Videos and creators first seen at or after `since`: one query on the GSI."""
+        paginator = self._client.get_paginator("query")
+        videos: list[LedgerVideo] = []
+        creators: list[LedgerCreator] = []
+        try:
+            for page in paginator.paginate(
+                TableName=self.table_name,
+                IndexName=FIRST_SEEN_INDEX,
+                KeyConditionExpression="hashtag = :h AND first_seen >= :since",
+                ExpressionAttributeValues={":h": {"S": hashtag}, ":since": {"S": to_iso(since)}},
+            ):
+                for raw in page.get("Items", []):
+                    entry = item_to_ledger(deserialize_item(raw))
+                    if isinstance(entry, LedgerVideo):
+                        videos.append(entry)
+                    elif isinstance(entry, LedgerCreator):
+                        creators.append(entry)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"querying new ledger entries of {hashtag!r} failed: {exc}") from exc
+        return videos, creators

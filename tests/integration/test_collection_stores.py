@@ -1,0 +1,169 @@
+"""State, snapshot, ledger and queue stores with real boto3 calls against moto."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime, timedelta
+
+import boto3
+
+from hashtag_tracker.collection.pacing import PacingPolicy, RateLimiter
+from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus, VideoSampleStats
+from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+from hashtag_tracker.storage.queue import FetchQueue
+from hashtag_tracker.storage.snapshots import SnapshotStore
+from hashtag_tracker.storage.state import StateStore
+from hashtag_tracker.storage.videos import VideoLedger
+
+T0 = datetime(2026, 11, 22, 12, tzinfo=UTC)
+KEEP = timedelta(days=400)
+
+
+def test_cycle_claim_is_taken_once_and_a_stale_one_can_be_taken_over(
+    tables: dict[str, str],
+) -> None:
+    state = StateStore(tables["StateTable"])
+    assert state.claim_cycle(T0, T0, timedelta(minutes=15))
+    assert not state.claim_cycle(T0, T0 + timedelta(minutes=1), timedelta(minutes=15))
+    # a claim that never finished goes stale and may be taken over...
+    assert state.claim_cycle(T0, T0 + timedelta(minutes=20), timedelta(minutes=15))
+    # ...but a finished one never
+    state.finish_cycle(T0, sent=3, invalid=0)
+    assert not state.claim_cycle(T0, T0 + timedelta(hours=2), timedelta(minutes=15))
+
+
+def test_credit_budget_is_atomic_under_concurrency(tables: dict[str, str]) -> None:
+    state = StateStore(tables["StateTable"])
+    granted: list[bool] = []
+
+    def reserve() -> None:
+        granted.append(state.reserve_credits("2026-11", 3, budget=30))
+
+    threads = [threading.Thread(target=reserve) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert granted.count(True) == 10
+    state.settle_credits("2026-11", reserved=3, used=1)
+    assert state.credits("2026-11") == (28, 1)
+
+
+def test_rate_limit_slots_through_dynamodb_are_spaced(tables: dict[str, str]) -> None:
+    state = StateStore(tables["StateTable"])
+    wall = {"ms": 5_000_000}
+    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+
+    def sleep(seconds: float) -> None:
+        wall["ms"] += int(seconds * 1000)
+
+    a = RateLimiter(state, policy, wall_ms=lambda: wall["ms"], sleep=sleep)
+    b = RateLimiter(state, policy, wall_ms=lambda: wall["ms"], sleep=sleep)
+    times = []
+    for i in range(6):
+        (a if i % 2 else b).acquire(max_wait_seconds=60)
+        times.append(wall["ms"])
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) >= policy.interval_ms
+
+
+def test_snapshot_is_written_once_and_read_back_in_order(tables: dict[str, str]) -> None:
+    store = SnapshotStore(tables["SnapshotsTable"])
+    ok = Snapshot(
+        hashtag="brand",
+        cycle=T0,
+        taken_at=T0 + timedelta(seconds=30),
+        views=1_000,
+        videos=10,
+        sample=VideoSampleStats(
+            size=2,
+            plays=50,
+            likes=5,
+            comments=1,
+            shares=2,
+            engagement_mean=0.16,
+            engagement_median=0.16,
+            shares_per_video=1.0,
+            unique_creators=2,
+        ),
+    )
+    missing = Snapshot(
+        hashtag="brand",
+        cycle=T0 + timedelta(hours=6),
+        taken_at=T0,
+        status=SnapshotStatus.MISSING,
+        reason="unavailable",
+    )
+    assert store.put(ok, KEEP)
+    assert not store.put(ok.model_copy(update={"views": 5}), KEEP)  # redelivery
+    assert store.put(missing, KEEP)
+    got = store.between("brand", T0 - timedelta(days=1))
+    assert got == [ok, missing]
+    assert got[1].views is None  # a failure is never stored as a zero
+    assert store.get("brand", T0) == ok
+    assert store.latest("brand", T0 + timedelta(days=1)) == [missing, ok]
+    raw = boto3.client("dynamodb", region_name="us-east-1").get_item(
+        TableName=tables["SnapshotsTable"],
+        Key={"hashtag": {"S": "brand"}, "cycle": {"S": "2026-11-22T12:00:00Z"}},
+    )["Item"]
+    assert int(raw["expires_at"]["N"]) == int((T0 + KEEP).timestamp())
+
+
+def _video(vid: str, author: str, plays: int, seen: datetime) -> LedgerVideo:
+    return LedgerVideo(
+        hashtag="brand",
+        video_id=vid,
+        author_id=author,
+        first_seen=seen,
+        last_seen=seen,
+        plays=plays,
+        likes=1,
+        comments=1,
+        shares=1,
+    )
+
+
+def _creator(author: str, seen: datetime) -> LedgerCreator:
+    return LedgerCreator(
+        hashtag="brand", author_id=author, followers=10, first_seen=seen, last_seen=seen
+    )
+
+
+def test_ledger_keeps_first_seen_and_counts_new_videos_and_creators(
+    tables: dict[str, str],
+) -> None:
+    ledger = VideoLedger(tables["VideosTable"])
+    first = ledger.upsert(
+        "brand",
+        [_video(f"v{i}", f"a{i % 20}", i, T0) for i in range(60)],
+        [_creator(f"a{i}", T0) for i in range(20)],
+        T0,
+    )
+    assert len(first.new_videos) == 60 and len(first.new_creators) == 20
+    later = T0 + timedelta(hours=6)
+    second = ledger.upsert(
+        "brand",
+        [_video("v1", "a1", 999, later), _video("v100", "a99", 5, later)],
+        [_creator("a1", later), _creator("a99", later)],
+        later,
+    )
+    assert second.new_videos == ("v100",) and second.new_creators == ("a99",)
+    assert (second.videos_total, second.creators_total) == (61, 21)
+    videos = {v.video_id: v for v in ledger.entries("brand", "video#")}
+    assert videos["v1"].first_seen == T0 and videos["v1"].plays == 999
+    assert videos["v1"].last_seen == later
+    assert ledger.totals("brand") == (61, 21)
+    # the report's one GSI query: what was first seen since a time
+    new_videos, new_creators = ledger.first_seen_since("brand", later)
+    assert [v.video_id for v in new_videos] == ["v100"]
+    assert [c.author_id for c in new_creators] == ["a99"]
+
+
+def test_queue_sends_in_batches_of_ten(aws: None) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="fetch")["QueueUrl"]
+    sent = FetchQueue(url, client=sqs).send_bodies([f"m{i}" for i in range(23)])
+    assert sent == 23
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "23"

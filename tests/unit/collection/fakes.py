@@ -1,0 +1,117 @@
+"""In-memory fakes of the collection cycle's ports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from hashtag_tracker.clock import to_iso
+from hashtag_tracker.models.snapshot import Snapshot
+from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+from hashtag_tracker.storage.state import SlotAnswer
+
+
+class FakeClaims:
+    def __init__(self) -> None:
+        self.claims: dict[str, str] = {}
+
+    def claim_cycle(self, cycle: datetime, now: datetime, stale_after: timedelta) -> bool:
+        if to_iso(cycle) in self.claims:
+            return False
+        self.claims[to_iso(cycle)] = "claimed"
+        return True
+
+    def finish_cycle(self, cycle: datetime, sent: int, invalid: int) -> None:
+        self.claims[to_iso(cycle)] = "done"
+
+
+class FakeSink:
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+        self.delays: list[int] = []
+
+    def send_bodies(self, bodies: list[str], delay_seconds: int = 0) -> int:
+        self.bodies.extend(bodies)
+        self.delays.extend([delay_seconds] * len(bodies))
+        return len(bodies)
+
+
+class FakeSnapshots:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Snapshot] = {}
+
+    def get(self, hashtag: str, cycle: datetime) -> Snapshot | None:
+        return self.items.get((hashtag, to_iso(cycle)))
+
+    def put(self, snapshot: Snapshot, retention: timedelta) -> bool:
+        key = (snapshot.hashtag, to_iso(snapshot.cycle))
+        if key in self.items:
+            return False
+        self.items[key] = snapshot
+        return True
+
+    def between(
+        self, hashtag: str, since: datetime, until: datetime | None = None
+    ) -> list[Snapshot]:
+        return sorted(
+            (
+                s
+                for (h, _), s in self.items.items()
+                if h == hashtag and s.cycle >= since and (until is None or s.cycle <= until)
+            ),
+            key=lambda s: s.cycle,
+        )
+
+
+class FakeLedger:
+    def __init__(self) -> None:
+        self.videos: dict[tuple[str, str], LedgerVideo] = {}
+        self.creators: dict[tuple[str, str], LedgerCreator] = {}
+
+    def upsert(
+        self,
+        hashtag: str,
+        videos: Sequence[LedgerVideo],
+        creators: Sequence[LedgerCreator],
+        now: datetime,
+    ) -> object:
+        for v in videos:
+            old = self.videos.get((hashtag, v.video_id))
+            self.videos[(hashtag, v.video_id)] = (
+                v if old is None else v.model_copy(update={"first_seen": old.first_seen})
+            )
+        for c in creators:
+            self.creators.setdefault((hashtag, c.author_id), c)
+        return None
+
+
+class FakeState:
+    """Slots, credits and once-marks, like the State table."""
+
+    def __init__(self) -> None:
+        self.next_ms: int | None = None
+        self.spent: dict[str, int] = {}
+        self.used: dict[str, int] = {}
+        self.marks: set[str] = set()
+
+    def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer:
+        if self.next_ms != observed_ms:
+            return SlotAnswer(False, self.next_ms)
+        self.next_ms = next_ms
+        return SlotAnswer(True, next_ms)
+
+    def reserve_credits(self, month: str, amount: int, budget: int) -> bool:
+        if self.spent.get(month, 0) + amount > budget:
+            return False
+        self.spent[month] = self.spent.get(month, 0) + amount
+        return True
+
+    def settle_credits(self, month: str, reserved: int, used: int) -> None:
+        self.spent[month] = self.spent.get(month, 0) - reserved + used
+        self.used[month] = self.used.get(month, 0) + used
+
+    def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool:
+        if key in self.marks:
+            return False
+        self.marks.add(key)
+        return True

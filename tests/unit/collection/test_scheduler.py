@@ -1,0 +1,70 @@
+"""Scheduler fan-out: one message per due hashtag, once per cycle, bad items skipped."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from hashtag_tracker.collection.scheduler import fan_out
+from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.storage.hashtags import InMemoryHashtagStore, hashtag_to_item
+from tests.unit.collection.fakes import FakeClaims, FakeSink
+
+NOW = datetime(2026, 11, 22, 12, 0, 5, tzinfo=UTC)
+
+
+def _store(*items: dict[str, object]) -> InMemoryHashtagStore:
+    store = InMemoryHashtagStore()
+    for raw in items:
+        store.items[str(raw["hashtag"])] = dict(raw)
+    return store
+
+
+def test_one_message_per_due_hashtag_carrying_the_cycle() -> None:
+    # Given two active hashtags, one paused, one not started yet, one broken item
+    store = _store(
+        {"hashtag": "brand"},
+        {"hashtag": "rival", "kind": "competitor"},
+        {"hashtag": "sleepy", "active": False},
+        {"hashtag": "later", "start_date": "2027-01-01"},
+        {"hashtag": "bad tag"},
+    )
+    sink = FakeSink()
+    # When the 12:00 tick fires a few seconds late
+    result = fan_out(
+        datetime(2026, 11, 22, 12, 0, 3, tzinfo=UTC),
+        cycle_hours=6,
+        items=store.scan(),
+        claims=FakeClaims(),
+        sink=sink,
+        now=NOW,
+    )
+    # Then
+    bodies = [json.loads(b) for b in sink.bodies]
+    assert sorted(b["hashtag"]["hashtag"] for b in bodies) == ["brand", "rival"]
+    assert {b["cycle"] for b in bodies} == {"2026-11-22T12:00:00Z"}
+    assert result.sent == 2 and result.skipped_inactive == 2
+    assert [i.key for i in result.invalid] == ["bad tag"]
+
+
+def test_double_fired_schedule_sends_nothing_the_second_time() -> None:
+    store = _store({"hashtag": "brand"}, {"hashtag": "rival"})
+    claims, sink = FakeClaims(), FakeSink()
+    tick = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
+    first = fan_out(tick, cycle_hours=6, items=store.scan(), claims=claims, sink=sink, now=NOW)
+    again = fan_out(tick, cycle_hours=6, items=store.scan(), claims=claims, sink=sink, now=NOW)
+    assert first.sent == 2
+    assert not again.claimed and again.sent == 0
+    assert len(sink.bodies) == 2
+
+
+def test_thousands_of_items_are_sent_in_chunks() -> None:
+    store = InMemoryHashtagStore()
+    for i in range(2_345):
+        store.items[f"tag{i}"] = hashtag_to_item(TrackedHashtag.parse({"hashtag": f"tag{i}"}))
+    sink = FakeSink()
+    result = fan_out(
+        NOW, cycle_hours=6, items=store.scan(), claims=FakeClaims(), sink=sink, now=NOW
+    )
+    assert result.sent == 2_345
+    assert len({json.loads(b)["hashtag"]["hashtag"] for b in sink.bodies}) == 2_345

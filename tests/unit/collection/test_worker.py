@@ -1,0 +1,257 @@
+"""The worker's per-message logic against in-memory fakes: every outcome is explicit."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hashtag_tracker.clock import ManualClock
+from hashtag_tracker.collection.messages import FetchMessage
+from hashtag_tracker.collection.meter import CallMeter
+from hashtag_tracker.collection.notices import OpsNotices
+from hashtag_tracker.collection.pacing import CreditBudget
+from hashtag_tracker.collection.worker import (
+    FatalRunError,
+    Outcome,
+    RetryLaterError,
+    WorkerDeps,
+    collect,
+)
+from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
+from hashtag_tracker.source.base import (
+    CallRecord,
+    Comment,
+    CommentPage,
+    HashtagStats,
+    Provider,
+    Video,
+    VideoPage,
+)
+from hashtag_tracker.source.errors import (
+    AuthError,
+    HashtagNotFoundError,
+    MalformedResponseError,
+    RateLimitedError,
+    TransientError,
+)
+from hashtag_tracker.storage.hashtags import InMemoryHashtagStore, hashtag_to_item
+from tests.unit.collection.fakes import FakeLedger, FakeSink, FakeSnapshots, FakeState
+
+DAY_START = datetime(2026, 11, 22, 0, tzinfo=UTC)
+
+
+class FakeProvider(Provider):
+    """Answers like the client would, and reports each call to the meter as its hook does."""
+
+    def __init__(self, views: int = 1_000_000, videos: int = 500) -> None:
+        self.views, self.videos = views, videos
+        self.calls: list[str] = []
+        self.fail_stats: Exception | None = None
+        self.meter = CallMeter()
+
+    def _charge(self, endpoint: str, status: int, credits: int | None) -> None:
+        self.calls.append(endpoint)
+        self.meter.record(CallRecord(endpoint, status, credits, 0.01))
+
+    def hashtag_stats(self, name: str) -> HashtagStats:
+        if self.fail_stats is not None:
+            status = getattr(self.fail_stats, "status", None) or 500
+            # a malformed 200 is charged by the API although it is unusable
+            self._charge(
+                "stats",
+                200 if isinstance(self.fail_stats, MalformedResponseError) else status,
+                None,
+            )
+            raise self.fail_stats
+        self._charge("stats", 200, 1)
+        return HashtagStats("id-" + name, name, self.views, self.videos, 1)
+
+    def hashtag_videos(self, hashtag_id: str, cursor: str = "0", count: int = 30) -> VideoPage:
+        self._charge("videos", 200, 1)
+        videos = [
+            Video(
+                f"v{i}",
+                "desc",
+                DAY_START,
+                1_000 * (i + 1),
+                100,
+                10,
+                5,
+                None,
+                f"a{i % 4}",
+                None,
+                1_000,
+            )
+            for i in range(count)
+        ]
+        return VideoPage(videos, "30", True, 1)
+
+    def video_comments(self, video_id: str, cursor: str = "0", count: int = 50) -> CommentPage:
+        self._charge(f"comments:{video_id}", 200, 1)
+        texts = ["I love this!", "great idea", "this is awful and terrible", "ok"]
+        return CommentPage(
+            [Comment(f"c{i}", t, DAY_START, 0, "u") for i, t in enumerate(texts)], "0", False, 1
+        )
+
+
+class Published(list[tuple[str, str]]):
+    def __call__(self, subject: str, text: str) -> None:
+        self.append((subject, text))
+
+
+def _deps(provider: FakeProvider, budget: int = 10_000) -> tuple[WorkerDeps, dict[str, object]]:
+    state, clock, published = (
+        FakeState(),
+        ManualClock(DAY_START + timedelta(minutes=1)),
+        Published(),
+    )
+    hashtags = InMemoryHashtagStore()
+    hashtags.items["brand"] = hashtag_to_item(TrackedHashtag.parse({"hashtag": "brand"}))
+    deps = WorkerDeps(
+        provider=provider,
+        snapshots=FakeSnapshots(),
+        ledger=FakeLedger(),
+        hashtags=hashtags,
+        budget=CreditBudget(state, budget),
+        requeue=FakeSink(),
+        notices=OpsNotices(state, published, clock),
+        meter=provider.meter,
+        clock=clock,
+        retention=timedelta(days=400),
+    )
+    return deps, {"state": state, "published": published, "hashtags": hashtags, "clock": clock}
+
+
+def _message(cycle: datetime = DAY_START, kind: str = "campaign") -> FetchMessage:
+    return FetchMessage(
+        cycle=cycle, hashtag=TrackedHashtag.parse({"hashtag": "brand", "kind": kind})
+    )
+
+
+def test_daily_cycle_writes_snapshot_sample_sentiment_ledger_and_settles_credits() -> None:
+    # Given the first cycle of a UTC day for a campaign
+    provider = FakeProvider()
+    deps, parts = _deps(provider)
+    # When
+    result = collect(_message(), 1, deps)
+    # Then: stats, one page of videos, comments of the two top videos
+    assert result.outcome is Outcome.WRITTEN
+    assert provider.calls == ["stats", "videos", "comments:v29", "comments:v28"]
+    snap = deps.snapshots.get("brand", DAY_START)
+    assert snap is not None and snap.views == 1_000_000 and snap.videos == 500
+    assert snap.sample is not None and snap.sample.size == 30 and snap.sample.unique_creators == 4
+    assert snap.sentiment is not None and snap.sentiment.scored == 8
+    assert snap.sentiment.negative == pytest.approx(0.25)
+    assert snap.credits == 4 == result.credits
+    assert len(deps.ledger.videos) == 30 and len(deps.ledger.creators) == 4  # type: ignore[attr-defined]
+    state = parts["state"]
+    assert state.spent["2026-11"] == 4 and state.used["2026-11"] == 4  # type: ignore[attr-defined]
+
+
+def test_later_cycles_of_the_day_call_stats_only_unless_videos_jumped() -> None:
+    provider = FakeProvider()
+    deps, _ = _deps(provider)
+    collect(_message(), 1, deps)
+    provider.calls.clear()
+    assert collect(_message(DAY_START + timedelta(hours=6)), 1, deps).credits == 1
+    assert provider.calls == ["stats"]
+    provider.videos += 30  # a jump in submissions brings a new page
+    provider.calls.clear()
+    collect(_message(DAY_START + timedelta(hours=12)), 1, deps)
+    assert provider.calls == ["stats", "videos"]  # comments stay daily
+
+
+def test_redelivery_calls_nothing_and_writes_nothing_new() -> None:
+    provider = FakeProvider()
+    deps, _ = _deps(provider)
+    collect(_message(), 1, deps)
+    provider.calls.clear()
+    result = collect(_message(), 2, deps)
+    assert result.outcome is Outcome.DUPLICATE and provider.calls == []
+
+
+@pytest.mark.parametrize("error", [TransientError("503"), MalformedResponseError("no stats")])
+def test_transient_failure_retries_then_records_missing_never_zero(error: Exception) -> None:
+    provider = FakeProvider()
+    provider.fail_stats = error
+    deps, parts = _deps(provider)
+    with pytest.raises(RetryLaterError):
+        collect(_message(), 1, deps)
+    assert deps.snapshots.get("brand", DAY_START) is None
+    result = collect(_message(), 3, deps)
+    snap = deps.snapshots.get("brand", DAY_START)
+    assert result.outcome is Outcome.MISSING
+    assert snap is not None and snap.status is SnapshotStatus.MISSING
+    assert snap.views is None and snap.videos is None
+    # only the malformed-but-charged answer costs credits; a 503 does not
+    charged = 1 if isinstance(error, MalformedResponseError) else 0
+    assert snap.credits == charged  # this attempt's
+    assert parts["state"].spent["2026-11"] == 2 * charged  # type: ignore[attr-defined]
+
+
+def test_not_found_marks_the_item_and_records_missing() -> None:
+    provider = FakeProvider()
+    provider.fail_stats = HashtagNotFoundError("404")
+    deps, parts = _deps(provider)
+    assert collect(_message(), 1, deps).reason == "not_found"
+    assert parts["hashtags"].items["brand"]["status"] == "not_found"  # type: ignore[attr-defined]
+
+
+def test_zero_glitch_after_real_counts_is_suspect() -> None:
+    provider = FakeProvider()
+    deps, _ = _deps(provider)
+    collect(_message(), 1, deps)
+    provider.videos = 0
+    result = collect(_message(DAY_START + timedelta(hours=6)), 1, deps)
+    snap = deps.snapshots.get("brand", DAY_START + timedelta(hours=6))
+    assert result.outcome is Outcome.SUSPECT
+    assert snap is not None and not snap.usable and snap.reason == "zero_glitch"
+
+
+def test_rate_limited_message_is_handed_back_with_a_delay() -> None:
+    provider = FakeProvider()
+    provider.fail_stats = RateLimitedError(42.0)
+    deps, _ = _deps(provider)
+    result = collect(_message(), 1, deps)
+    assert result.outcome is Outcome.DEFERRED
+    sink = deps.requeue
+    assert sink.delays == [42]  # type: ignore[attr-defined]
+    assert json.loads(sink.bodies[0])["deferrals"] == 1  # type: ignore[attr-defined]
+    assert deps.snapshots.get("brand", DAY_START) is None
+
+
+def test_budget_reached_stops_calling_and_notifies_once() -> None:
+    provider = FakeProvider()
+    deps, parts = _deps(provider, budget=5)
+    assert collect(_message(), 1, deps).outcome is Outcome.WRITTEN  # reserves 4, uses 4
+    provider.calls.clear()
+    second = collect(_message(DAY_START + timedelta(hours=6)), 1, deps)
+    third = collect(_message(DAY_START + timedelta(hours=12)), 1, deps)
+    assert second.reason == third.reason == "budget_exhausted"
+    assert provider.calls == []
+    assert len(parts["published"]) == 1  # type: ignore[arg-type]
+
+
+def test_refused_key_is_fatal_and_notified_once() -> None:
+    provider = FakeProvider()
+    provider.fail_stats = AuthError("401 unauthorized")
+    deps, parts = _deps(provider)
+    for _ in range(2):
+        with pytest.raises(FatalRunError):
+            collect(_message(), 1, deps)
+    assert deps.snapshots.get("brand", DAY_START) is None
+    assert [s for s, _ in parts["published"]] == ["Data API key refused"]  # type: ignore[attr-defined]
+
+
+def test_alert_hook_sees_new_snapshot_and_history_and_reruns_on_redelivery() -> None:
+    provider = FakeProvider()
+    deps, _ = _deps(provider)
+    seen: list[tuple[Snapshot, int]] = []
+    deps.alerts = lambda item, snap, history: seen.append((snap, len(history)))
+    collect(_message(), 1, deps)
+    collect(_message(DAY_START + timedelta(hours=6)), 1, deps)
+    collect(_message(DAY_START + timedelta(hours=6)), 2, deps)
+    assert [len_history for _, len_history in seen] == [0, 1, 1]

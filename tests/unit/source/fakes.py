@@ -1,0 +1,78 @@
+"""A scripted stand-in for requests.Session: answers in order, records what was sent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+
+def answer(
+    status: int = 200, body: Any = None, *, text: str | None = None, **headers: str
+) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    payload = text if text is not None else json.dumps(body)
+    response._content = payload.encode("utf-8")
+    response.headers.update({k.replace("_", "-"): v for k, v in headers.items()})
+    return response
+
+
+def ok(data: Any, credits_used: int = 1) -> requests.Response:
+    return answer(200, {"data": data, "credits_used": credits_used, "credits_remaining": 99})
+
+
+def error(status: int, code: str, message: str = "nope", **headers: str) -> requests.Response:
+    return answer(status, {"error": {"code": code, "message": message}}, **headers)
+
+
+@dataclass
+class Sent:
+    url: str
+    json: Any
+    headers: dict[str, str]
+    timeout: Any
+
+
+@dataclass
+class FakeSession:
+    script: list[requests.Response | Exception]
+    sent: list[Sent] = field(default_factory=list)
+
+    def post(
+        self, url: str, *, json: Any, headers: dict[str, str], timeout: Any
+    ) -> requests.Response:
+        self.sent.append(Sent(url, json, headers, timeout))
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def stats_data(views: Any = 1000, videos: Any = 10) -> dict[str, Any]:
+    return {
+        "challengeInfo": {
+            "challenge": {"id": "7001", "title": "trybrandx", "desc": ""},
+            "stats": {"videoCount": videos, "viewCount": views},
+        }
+    }
+
+
+def aweme(video_id: str = "v1", **overrides: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "aweme_id": video_id,
+        "desc": "my take on #trybrandx",
+        "create_time": 1_767_225_600,
+        "statistics": {
+            "play_count": 1000,
+            "digg_count": 100,
+            "comment_count": 10,
+            "share_count": 5,
+            "collect_count": 2,
+        },
+        "author": {"unique_id": "maya", "nickname": "Maya", "follower_count": 12000},
+    }
+    item.update(overrides)
+    return item

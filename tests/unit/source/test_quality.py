@@ -1,0 +1,55 @@
+"""Data quality of a fresh stats answer against the previous usable counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hashtag_tracker.source.base import HashtagStats
+from hashtag_tracker.source.quality import StatsQuality, assess_stats, classify_stats
+
+
+@dataclass
+class Prior:
+    views: int | None
+    videos: int | None
+
+
+def stats(views: int, videos: int) -> HashtagStats:
+    return HashtagStats("1", "t", views, videos, 1)
+
+
+def test_growing_counters_are_ok() -> None:
+    assert classify_stats(stats(2_000, 20), [Prior(1_000, 10)]) is StatsQuality.OK
+
+
+def test_first_answer_without_history_is_ok_even_at_zero() -> None:
+    # A brand-new tag really can have 0 videos
+    assert classify_stats(stats(0, 0), []) is StatsQuality.OK
+
+
+def test_zero_videos_after_a_non_zero_value_is_suspect() -> None:
+    # Given the known upstream glitch: videoCount 0 while views are fine
+    report = assess_stats(stats(5_000, 0), [Prior(4_000, 12)])
+    # Then it is suspect (kept apart), naming the counter
+    assert report.quality is StatsQuality.SUSPECT
+    assert report.zeroed == ("videos",)
+    assert not report.usable
+
+
+def test_zero_views_is_compared_with_the_newest_known_value() -> None:
+    # Given history oldest first, the newest with views unknown
+    history = [Prior(0, 0), Prior(900, 9), Prior(None, None)]
+    assert classify_stats(stats(0, 9), history) is StatsQuality.SUSPECT
+
+
+def test_zero_after_zero_is_not_a_glitch() -> None:
+    assert classify_stats(stats(0, 0), [Prior(0, 0)]) is StatsQuality.OK
+
+
+def test_counts_going_down_are_flagged_but_usable() -> None:
+    # Given deleted videos: fewer videos than last time
+    report = assess_stats(stats(5_000, 8), [Prior(4_000, 12)])
+    # Then a data-quality event, still real data
+    assert report.quality is StatsQuality.DECREASED
+    assert report.decreased == ("videos",)
+    assert report.usable

@@ -1,0 +1,137 @@
+"""The hashtag CLI against an in-memory store: every bad value is one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from hashtag_tracker.cli import cli
+from hashtag_tracker.cli.app import CliState
+from hashtag_tracker.clock import ManualClock
+from hashtag_tracker.storage.hashtags import InMemoryHashtagStore
+
+
+@pytest.fixture
+def store() -> InMemoryHashtagStore:
+    return InMemoryHashtagStore()
+
+
+def run(store: InMemoryHashtagStore, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    state = CliState(lambda: store, ManualClock(datetime(2026, 11, 22, tzinfo=UTC)))
+    return CliRunner().invoke(cli, list(args), obj=state, input=input)
+
+
+def test_add_normalises_and_stores_the_documented_item(store: InMemoryHashtagStore) -> None:
+    # When
+    result = run(
+        store,
+        "add",
+        "#TryBrandX",
+        "--kind",
+        "campaign",
+        "--campaign",
+        "BrandX",
+        "--threshold",
+        "viral_new_videos=50",
+        "--start",
+        "2026-11-01",
+    )
+    # Then
+    assert result.exit_code == 0, result.output
+    assert "tracking #trybrandx" in result.output
+    item = store.items["trybrandx"]
+    assert item["campaign"] == "BrandX"
+    assert item["thresholds"]["viral_new_videos"] == 50
+    assert item["start_date"] == "2026-11-01"
+    assert item["created_at"] == "2026-11-22T00:00:00Z"
+    assert item["active"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["add", "two words"], "space"),
+        (["add", "brand", "--threshold", "viral_new_videos=abc"], "viral_new_videos"),
+        (["add", "brand", "--threshold", "bogus=1"], "unknown threshold"),
+        (["add", "brand", "--threshold", "novalue"], "KEY=VALUE"),
+        (["add", "brand", "--kind", "rival"], "rival"),
+        (["add", "brand", "--start", "2026-02-01", "--end", "2026-01-01"], "before"),
+        (["add", "brand", "--start", "01/02/2026"], "01/02/2026"),
+    ],
+)
+def test_bad_values_fail_with_one_line_and_write_nothing(
+    store: InMemoryHashtagStore, args: list[str], fragment: str
+) -> None:
+    result = run(store, *args)
+    assert result.exit_code != 0
+    assert fragment in result.output
+    assert store.items == {}
+
+
+def test_add_twice_is_refused(store: InMemoryHashtagStore) -> None:
+    assert run(store, "add", "brand").exit_code == 0
+    result = run(store, "add", "#BRAND")
+    assert result.exit_code == 1
+    assert "already tracked" in result.output
+
+
+def test_update_pause_resume_remove_cycle(store: InMemoryHashtagStore) -> None:
+    run(store, "add", "brand", "--threshold", "viral_new_videos=50")
+    # update merges thresholds instead of replacing them
+    result = run(store, "update", "brand", "--threshold", "cooldown_hours=6", "--kind", "trend")
+    assert result.exit_code == 0, result.output
+    assert store.items["brand"]["thresholds"]["viral_new_videos"] == 50
+    assert store.items["brand"]["thresholds"]["cooldown_hours"] == 6
+    assert store.items["brand"]["kind"] == "trend"
+    assert run(store, "pause", "brand").exit_code == 0
+    assert store.items["brand"]["active"] is False
+    assert run(store, "resume", "#Brand").exit_code == 0
+    assert store.items["brand"]["active"] is True
+    assert run(store, "remove", "brand", "--yes").exit_code == 0
+    assert store.items == {}
+
+
+def test_update_of_unknown_or_with_bad_value_changes_nothing(store: InMemoryHashtagStore) -> None:
+    run(store, "add", "brand")
+    before = dict(store.items["brand"])
+    bad = run(store, "update", "brand", "--threshold", "cooldown_hours=0")
+    assert bad.exit_code == 1
+    assert store.items["brand"] == before
+    missing = run(store, "pause", "ghost")
+    assert missing.exit_code == 1
+    assert "not tracked" in missing.output
+    assert run(store, "update", "brand").exit_code == 2  # nothing to update
+
+
+def test_list_reports_invalid_items_and_exits_non_zero(store: InMemoryHashtagStore) -> None:
+    # Given one good item and one a user broke by hand in the console
+    run(store, "add", "brand", "--campaign", "BrandX")
+    store.items["bad item"] = {"hashtag": "bad item", "kind": "campaign"}
+    # When
+    result = run(store, "list")
+    # Then the good one is listed and the bad one named on stderr
+    assert "#brand" in result.output
+    assert "bad item" in result.output and "space" in result.output
+    assert "1 hashtag(s), 1 invalid item(s) skipped" in result.output
+    assert result.exit_code == 3
+
+
+def test_list_json_and_show(store: InMemoryHashtagStore) -> None:
+    run(store, "add", "brand", "--campaign", "BrandX")
+    run(store, "add", "rival", "--kind", "competitor", "--campaign", "BrandX")
+    run(store, "add", "other", "--campaign", "Other")
+    lines = run(store, "list", "--json", "--campaign", "BrandX").output.strip().splitlines()
+    assert sorted(json.loads(line)["hashtag"] for line in lines) == ["brand", "rival"]
+    shown = run(store, "show", "#Rival")
+    assert shown.exit_code == 0
+    assert "competitor" in shown.output and "viral_new_videos" in shown.output
+
+
+def test_remove_asks_first(store: InMemoryHashtagStore) -> None:
+    run(store, "add", "brand")
+    result = run(store, "remove", "brand", input="n\n")
+    assert result.exit_code == 1
+    assert "brand" in store.items
