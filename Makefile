@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python -m hashtag_tracker.local.demo $(ARGS)
 
 ## Every check CI runs: lint, types, template lint, all tests.
-test: $(STAMP) lint typecheck cfn-lint
+test: $(STAMP) lint typecheck cfn-lint sam-validate
 	$(BIN)/python -m pytest --cov=hashtag_tracker --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -57,11 +57,14 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
 	touch $@
 
+export SAM_CLI_TELEMETRY := 0
+
 sam-validate: $(SAM_VENV)/.installed
 	AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint
 
-sam-build: $(SAM_VENV)/.installed
-	$(SAM_VENV)/bin/sam build
+## `sam build` offline-capable: the layer's Makefile pip-installs arm64 / 3.13 wheels.
+sam-build: $(SAM_VENV)/.installed $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM_VENV)/bin/sam build
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage build out

@@ -312,24 +312,24 @@ def _run_scavio(args: argparse.Namespace, console: Any) -> int:
                 secrets={API_KEY_SECRET: key},
             )
         clock = SystemClock()
-        runner = LocalRunner(
+        with LocalRunner(
             info, clock, extra_env={"API_BASE_URL": args.api_base_url}, log_stream=log
-        )
-        with (
-            _stage("adding the hashtags through the CLI"),
-            contextlib.redirect_stdout(io.StringIO()),
-        ):
-            from hashtag_tracker.cli.app import cli
+        ) as runner:
+            with (
+                _stage("adding the hashtags through the CLI"),
+                contextlib.redirect_stdout(io.StringIO()),
+            ):
+                from hashtag_tracker.cli.app import cli
 
-            base = ["--table", info.outputs["HashtagsTableName"]]
-            for name in names:
-                cli.main(args=[*base, "add", name, "--kind", "campaign"], standalone_mode=False)
-        now = clock.now()
-        with _stage(f"polling {args.api_base_url}"):
-            runner.tick_collection(now)
-            runner.drain_fetch_queue(max_wait_seconds=600)
-            alerts = runner.drain_alerts(notify=False)
-        _print_polled(console, info, names, cycle_start(now, 6), alerts)
+                base = ["--table", info.outputs["HashtagsTableName"]]
+                for name in names:
+                    cli.main(args=[*base, "add", name, "--kind", "campaign"], standalone_mode=False)
+            now = clock.now()
+            with _stage(f"polling {args.api_base_url}"):
+                runner.tick_collection(now)
+                runner.drain_fetch_queue(max_wait_seconds=600)
+                alerts = runner.drain_alerts(notify=False)
+            _print_polled(console, info, names, cycle_start(now, 6), alerts)
     return 0
 
 

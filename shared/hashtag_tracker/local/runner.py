@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import boto3
 
-from hashtag_tracker.clock import Clock, set_process_clock, to_iso
+from hashtag_tracker.clock import Clock, process_clock, set_process_clock, to_iso
 from hashtag_tracker.local.stack import REGION, StackInfo, project_root
 
 WORKER_BATCH = 5  # the template's BatchSize
@@ -186,6 +186,9 @@ class LocalRunner:
         self.clock = clock
         self.log_stream = log_stream
         self._env = {**info.handler_environment(), **(extra_env or {})}
+        # What the process had before, so close() leaves it as it found it.
+        self._saved_env = {key: os.environ.get(key) for key in self._env}
+        self._saved_clock = process_clock()
         self._apply_environment()
         set_process_clock(clock)
         self._notifier_hook = notifier_hook
@@ -213,6 +216,21 @@ class LocalRunner:
             for value in list(vars(module).values()) if module else []:
                 if callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()
+
+    def __enter__(self) -> LocalRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Give the process back its environment (the stack's endpoint must not leak)."""
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        set_process_clock(self._saved_clock)
 
     def handler(self, name: str) -> ModuleType:
         """The handler module, imported on first use (after the environment is set)."""

@@ -183,6 +183,7 @@ class LocalSession:
             log_stream=opts.log_stream,
             notifier_hook=loopback_slack_hook(self.slack.url) if self.slack else None,
         )
+        self._stack.callback(self.runner.close)
 
     # -- seeding ---------------------------------------------------------------------
 
