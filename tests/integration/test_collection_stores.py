@@ -33,6 +33,22 @@ def test_cycle_claim_is_taken_once_and_a_stale_one_can_be_taken_over(
     assert not state.claim_cycle(T0, T0 + timedelta(hours=2), timedelta(minutes=15))
 
 
+def test_a_fetch_claim_is_held_once_until_released_or_its_lease_ends(
+    tables: dict[str, str],
+) -> None:
+    state = StateStore(tables["StateTable"])
+    lease = timedelta(minutes=16)
+    # Given one worker holds the fetch of brand@T0
+    assert state.claim_fetch("brand@T0", T0, lease)
+    # Then a concurrent duplicate is refused, another message is not
+    assert not state.claim_fetch("brand@T0", T0 + timedelta(seconds=1), lease)
+    assert state.claim_fetch("rival@T0", T0, lease)
+    # And a release frees it at once; a holder that died frees it when the lease ends
+    state.release_fetch("brand@T0")
+    assert state.claim_fetch("brand@T0", T0 + timedelta(seconds=2), lease)
+    assert state.claim_fetch("brand@T0", T0 + lease + timedelta(seconds=3), lease)
+
+
 def test_credit_budget_is_atomic_under_concurrency(tables: dict[str, str]) -> None:
     state = StateStore(tables["StateTable"])
     granted: list[bool] = []

@@ -131,6 +131,7 @@ def build_worker_deps(context: LambdaContext) -> WorkerDeps:
         retention=timedelta(days=config.retention_days),
         max_attempts=config.worker_max_attempts,
         alerts=alert_hook(),
+        claims=stores.state,
     )
 
 

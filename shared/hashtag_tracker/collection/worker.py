@@ -43,6 +43,11 @@ from hashtag_tracker.source.errors import (
 from hashtag_tracker.source.quality import StatsQuality, classify_stats
 
 MAX_DEFERRALS = 40
+# Longer than any invocation (Lambda's 15-minute ceiling): a claim left by a worker that died
+# mid-fetch frees itself, and no living worker ever loses its claim to a duplicate.
+FETCH_LEASE = timedelta(minutes=16)
+# How long a duplicate delivery waits while another worker holds the fetch.
+IN_PROGRESS_DELAY_SECONDS = 5
 
 
 class Outcome(StrEnum):
@@ -81,6 +86,12 @@ class LedgerPort(Protocol):
     ) -> object: ...
 
 
+class FetchClaims(Protocol):
+    def claim_fetch(self, key: str, now: datetime, lease: timedelta) -> bool: ...
+
+    def release_fetch(self, key: str) -> None: ...
+
+
 class HashtagMarker(Protocol):
     def mark_status(self, hashtag: str, status: str) -> None: ...
 
@@ -112,6 +123,8 @@ class WorkerDeps:
     policy: FetchPolicy = field(default_factory=FetchPolicy)
     max_attempts: int = 3
     alerts: AlertHook | None = None
+    # Serialises two deliveries of one message (at-least-once SQS); None = no claims.
+    claims: FetchClaims | None = None
 
 
 @dataclass
@@ -223,6 +236,28 @@ def collect(message: FetchMessage, receive_count: int, deps: WorkerDeps) -> Coll
             deps.alerts(item, existing, deps.snapshots.between(item.hashtag, since, until))
         return CollectResult(Outcome.DUPLICATE)
     now = deps.clock.now()
+    if deps.claims is None:
+        return _collect_claimed(message, receive_count, deps, now, since, until)
+    if not deps.claims.claim_fetch(message.key, now, FETCH_LEASE):
+        # Another worker is fetching this very message: come back when it is done (and
+        # find its snapshot), rather than pay the data API twice.
+        c = _Collector(message, deps)
+        return _defer(message, deps, IN_PROGRESS_DELAY_SECONDS, c, reason="in_progress")
+    try:
+        return _collect_claimed(message, receive_count, deps, now, since, until)
+    finally:
+        deps.claims.release_fetch(message.key)
+
+
+def _collect_claimed(
+    message: FetchMessage,
+    receive_count: int,
+    deps: WorkerDeps,
+    now: datetime,
+    since: datetime,
+    until: datetime,
+) -> CollectResult:
+    item = message.hashtag
     month = now.strftime("%Y-%m")
     reserved = deps.policy.max_credits(item.kind)
     try:
@@ -248,11 +283,17 @@ def _record_missing(
     return CollectResult(Outcome.MISSING, credits=credits, calls=calls, reason=reason)
 
 
-def _defer(message: FetchMessage, deps: WorkerDeps, after: float, c: _Collector) -> CollectResult:
+def _defer(
+    message: FetchMessage,
+    deps: WorkerDeps,
+    after: float,
+    c: _Collector,
+    reason: str = "rate_limited",
+) -> CollectResult:
     if message.deferrals >= MAX_DEFERRALS:
-        return _record_missing(message, deps, deps.clock.now(), "rate_limited", c.credits, c.calls)
+        return _record_missing(message, deps, deps.clock.now(), reason, c.credits, c.calls)
     deps.requeue.send_bodies([message.deferred().body()], delay_seconds=max(1, round(after)))
-    return CollectResult(Outcome.DEFERRED, credits=c.credits, calls=c.calls, reason="no slot")
+    return CollectResult(Outcome.DEFERRED, credits=c.credits, calls=c.calls, reason=reason)
 
 
 def _collect_with_budget(

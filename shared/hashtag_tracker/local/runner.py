@@ -26,6 +26,7 @@ from typing import IO, Any
 import boto3
 
 from hashtag_tracker.clock import Clock, process_clock, set_process_clock, to_iso
+from hashtag_tracker.local.containers import ContainerPool, log_path_of
 from hashtag_tracker.local.stack import REGION, StackInfo, project_root
 
 WORKER_BATCH = 5  # the template's BatchSize
@@ -189,6 +190,7 @@ class LocalRunner:
         # What the process had before, so close() leaves it as it found it.
         self._saved_env = {key: os.environ.get(key) for key in self._env}
         self._saved_clock = process_clock()
+        self._containers: ContainerPool | None = None
         self._apply_environment()
         set_process_clock(clock)
         self._notifier_hook = notifier_hook
@@ -225,6 +227,9 @@ class LocalRunner:
 
     def close(self) -> None:
         """Give the process back its environment (the stack's endpoint must not leak)."""
+        if self._containers is not None:
+            self._containers.close()
+            self._containers = None
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -305,8 +310,16 @@ class LocalRunner:
             int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
         )
 
-    def drain_fetch_queue(self, max_wait_seconds: float = 120.0) -> DrainStats:
-        """Deliver fetch messages to the worker until the queue is empty (delayed ones too)."""
+    def drain_fetch_queue(
+        self, max_wait_seconds: float = 120.0, concurrency: int = 1
+    ) -> DrainStats:
+        """Deliver fetch messages to the worker until the queue is empty (delayed ones too).
+
+        With `concurrency` > 1, that many worker containers (processes) poll the queue at
+        once, as the event source mapping's MaximumConcurrency allows on AWS.
+        """
+        if concurrency > 1:
+            return self._container_pool(concurrency).drain(self.clock.now(), max_wait_seconds)
         stats = DrainStats()
         deadline = time.monotonic() + max_wait_seconds
         for _ in range(MAX_BATCHES_PER_DRAIN):
@@ -330,6 +343,16 @@ class LocalRunner:
                 continue
             self._deliver(messages, stats)
         raise RunnerError("the fetch queue kept producing work; giving up")
+
+    def _container_pool(self, size: int) -> ContainerPool:
+        if self._containers is not None and self._containers.size != size:
+            self._containers.close()
+            self._containers = None
+        if self._containers is None:
+            self._containers = ContainerPool(
+                self.info, self._env, size, self.clock.now(), log_path_of(self.log_stream)
+            )
+        return self._containers
 
     def _deliver(self, messages: Sequence[Mapping[str, Any]], stats: DrainStats) -> None:
         stats.batches += 1

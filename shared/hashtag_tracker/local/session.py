@@ -113,6 +113,8 @@ class SessionOptions:
     slack: bool = True
     state_dir: Path | None = None
     log_stream: IO[str] | None = None
+    # Worker containers polling the fetch queue at once (the event source's MaximumConcurrency).
+    workers: int = 1
     extra_parameters: dict[str, str] = field(default_factory=dict)
 
 
@@ -226,7 +228,7 @@ class LocalSession:
         self.clock.set(when)
         self.apply_failures(when)
         self.runner.tick_collection(when)
-        self.runner.drain_fetch_queue()
+        self.runner.drain_fetch_queue(concurrency=self.options.workers)
         return self.runner.drain_alerts()
 
     @staticmethod

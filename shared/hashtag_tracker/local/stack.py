@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import os
+import threading
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -282,13 +283,50 @@ def _tap_alert_topic(topic_arn: str, endpoint: str) -> str:
     return url
 
 
+def _atomic_dynamodb(app: Any) -> Any:
+    """WSGI middleware: one DynamoDB request at a time, as DynamoDB's per-item atomicity has it.
+
+    moto checks a ConditionExpression and then writes, with no lock between: two threads of
+    the threaded server can both pass the check. Concurrent worker containers compare-and-swap
+    the shared rate-limit slot, so the emulated stack must decide those writes one by one.
+    """
+    lock = threading.Lock()
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB_"):
+            return app(environ, start_response)
+        with lock:
+            return list(app(environ, start_response))
+
+    return wrapped
+
+
+def _threaded_moto_server(port: int) -> Any:
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    class _Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = _atomic_dynamodb(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return _Server(ip_address="127.0.0.1", port=port, verbose=False)
+
+
 class MotoServer:
     """moto's threaded server on loopback; `endpoint_url` once started."""
 
     def __init__(self, port: int = 0) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server = _threaded_moto_server(port)
         self.endpoint_url = ""
 
     def start(self) -> MotoServer:

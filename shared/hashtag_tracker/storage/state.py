@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 RATE_PK = "ratelimit"
 BUDGET_PK = "credits"
 CYCLE_PK = "cycle"
+FETCH_PK = "fetch"
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,42 @@ class StateStore:
             raise StorageError(f"reading credits failed: {exc}") from exc
         item = answer.get("Item", {})
         return int(item.get("spent", {}).get("N", "0")), int(item.get("used", {}).get("N", "0"))
+
+    # -- fetch claims (two deliveries of one message must not both pay for the calls) ------
+
+    def claim_fetch(self, key: str, now: datetime, lease: timedelta) -> bool:
+        """True if this caller may collect `key` (hashtag@cycle): free, or its lease ran out.
+
+        The lease outlives any invocation, so a worker that died mid-fetch frees it by expiry.
+        """
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": FETCH_PK},
+                    "sk": {"S": key},
+                    "lease_until": {"S": to_iso(now + lease)},
+                    "expires_at": {"N": str(int((now + lease + timedelta(days=1)).timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
+                ExpressionAttributeValues={":now": {"S": to_iso(now)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(f"claiming fetch {key!r} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"claiming fetch {key!r} failed: {exc}") from exc
+        return True
+
+    def release_fetch(self, key: str) -> None:
+        """Free `key` once its collection ended (written, missing, or failed for a retry)."""
+        try:
+            self._client.delete_item(
+                TableName=self.table_name, Key={"pk": {"S": FETCH_PK}, "sk": {"S": key}}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"releasing fetch {key!r} failed: {exc}") from exc
 
     def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool:
         """True the first time `key` is marked (e.g. one budget alert per month)."""

@@ -93,6 +93,7 @@ class FakeState:
         self.spent: dict[str, int] = {}
         self.used: dict[str, int] = {}
         self.marks: set[str] = set()
+        self.fetch_leases: dict[str, datetime] = {}
 
     def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer:
         if self.next_ms != observed_ms:
@@ -109,6 +110,16 @@ class FakeState:
     def settle_credits(self, month: str, reserved: int, used: int) -> None:
         self.spent[month] = self.spent.get(month, 0) - reserved + used
         self.used[month] = self.used.get(month, 0) + used
+
+    def claim_fetch(self, key: str, now: datetime, lease: timedelta) -> bool:
+        held = self.fetch_leases.get(key)
+        if held is not None and held >= now:
+            return False
+        self.fetch_leases[key] = now + lease
+        return True
+
+    def release_fetch(self, key: str) -> None:
+        self.fetch_leases.pop(key, None)
 
     def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool:
         if key in self.marks:

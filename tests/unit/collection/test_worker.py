@@ -121,6 +121,7 @@ def _deps(provider: FakeProvider, budget: int = 10_000) -> tuple[WorkerDeps, dic
         meter=provider.meter,
         clock=clock,
         retention=timedelta(days=400),
+        claims=state,
     )
     return deps, {"state": state, "published": published, "hashtags": hashtags, "clock": clock}
 
@@ -149,6 +150,41 @@ def test_daily_cycle_writes_snapshot_sample_sentiment_ledger_and_settles_credits
     assert len(deps.ledger.videos) == 30 and len(deps.ledger.creators) == 4  # type: ignore[attr-defined]
     state = parts["state"]
     assert state.spent["2026-11"] == 4 and state.used["2026-11"] == 4  # type: ignore[attr-defined]
+
+
+def test_a_delivery_fetched_elsewhere_right_now_is_handed_back_without_calls() -> None:
+    # Given another worker holds the fetch of this very message (a concurrent duplicate)
+    provider = FakeProvider()
+    deps, parts = _deps(provider)
+    state = parts["state"]
+    message = _message()
+    assert state.claim_fetch(message.key, DAY_START, timedelta(minutes=16))  # type: ignore[attr-defined]
+    # When the duplicate is handled
+    result = collect(message, 1, deps)
+    # Then it calls nothing, writes nothing and comes back later as a delayed copy
+    assert result.outcome is Outcome.DEFERRED and result.reason == "in_progress"
+    assert provider.calls == [] and deps.snapshots.get("brand", DAY_START) is None
+    assert deps.requeue.delays == [5]  # type: ignore[attr-defined]
+    # And once the holder is done, the copy finds the snapshot and calls nothing
+    state.release_fetch(message.key)  # type: ignore[attr-defined]
+    assert collect(message, 1, deps).outcome is Outcome.WRITTEN
+    provider.calls.clear()
+    assert collect(message, 1, deps).outcome is Outcome.DUPLICATE and provider.calls == []
+
+
+def test_the_fetch_claim_is_released_even_when_the_fetch_fails() -> None:
+    # Given the data API fails transiently on the first delivery
+    provider = FakeProvider()
+    provider.fail_stats = TransientError("503")
+    deps, parts = _deps(provider)
+    message = _message()
+    # When the delivery fails for an SQS retry
+    with pytest.raises(RetryLaterError):
+        collect(message, 1, deps)
+    # Then the claim is free, so the retry collects at once
+    assert parts["state"].fetch_leases == {}  # type: ignore[attr-defined]
+    provider.fail_stats = None
+    assert collect(message, 2, deps).outcome is Outcome.WRITTEN
 
 
 def test_later_cycles_of_the_day_call_stats_only_unless_videos_jumped() -> None:
