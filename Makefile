@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAM_VENV ?= .venv-sam
 
-.PHONY: demo test lint typecheck cfn-lint unit integration simulator local-stack bench bench-quick sam-build sam-validate clean
+.PHONY: demo test lint typecheck cfn-lint checkov unit integration simulator local-stack bench bench-quick sam-build sam-validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python -m hashtag_tracker.local.demo $(ARGS)
 
 ## Every check CI runs: lint, types, template lint, all tests.
-test: $(STAMP) lint typecheck cfn-lint sam-validate
+test: $(STAMP) lint typecheck cfn-lint sam-validate checkov
 	$(BIN)/python -m pytest --cov=hashtag_tracker --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -50,6 +50,19 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick $(ARGS)
+
+## checkov lives in its own virtualenv (it pins many dependencies); pinned so new checks
+## never break CI without a change here. BC_SKIP_MAPPING and --skip-download keep it offline.
+CHECKOV_VENV ?= .venv-checkov
+
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet 'checkov==3.3.30'
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --file template.yaml \
+		--framework cloudformation --skip-download --compact --quiet
 
 ## aws-sam-cli lives in its own virtualenv (it pins boto3 and is large).
 $(SAM_VENV)/.installed:

@@ -59,7 +59,10 @@ def validate_webhook_url(url: str) -> str:
     url = url.strip()
     if any(ord(c) < 33 or ord(c) > 126 for c in url):
         raise InvalidWebhookError("the Slack webhook URL contains spaces or non-ASCII characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a bracketed host that is not an IPv6 address
+        raise InvalidWebhookError("the Slack webhook URL is not a valid URL") from None
     if parts.scheme != "https":
         raise InvalidWebhookError(
             f"the Slack webhook URL must use https, not {parts.scheme or 'no scheme'!r}"
