@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,26 @@ def template_tables() -> dict[str, dict[str, Any]]:
         for name, resource in template["Resources"].items()
         if resource["Type"] == "AWS::DynamoDB::Table"
     }
+
+
+@pytest.fixture
+def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One AWS request at a time, as DynamoDB decides each conditional write atomically.
+
+    moto's in-process mock checks a condition and then writes with no lock between, so two
+    threads can both pass one check; real DynamoDB never lets them. Requests from many
+    threads still interleave freely, which is what concurrency tests must exercise.
+    """
+    from botocore.client import BaseClient
+
+    lock = threading.Lock()
+    real = BaseClient._make_api_call
+
+    def one_at_a_time(self: BaseClient, operation: str, params: Any) -> Any:
+        with lock:
+            return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", one_at_a_time)
 
 
 @pytest.fixture

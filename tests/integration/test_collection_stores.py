@@ -49,7 +49,9 @@ def test_a_fetch_claim_is_held_once_until_released_or_its_lease_ends(
     assert state.claim_fetch("brand@T0", T0 + lease + timedelta(seconds=3), lease)
 
 
-def test_credit_budget_is_atomic_under_concurrency(tables: dict[str, str]) -> None:
+def test_credit_budget_is_atomic_under_concurrency(
+    tables: dict[str, str], atomic_requests: None
+) -> None:
     state = StateStore(tables["StateTable"])
     granted: list[bool] = []
 
