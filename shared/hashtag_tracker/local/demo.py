@@ -51,6 +51,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument("--no-slack", action="store_true", help="no Slack notifier")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker containers polling the fetch queue at once (default 1; 2+ spawns processes)",
+    )
+    parser.add_argument(
         "--provider",
         choices=["simulator", "scavio"],
         default="simulator",
@@ -173,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
             time_scale=args.time_scale,
             slack=not args.no_slack,
             log_stream=log_stream,
+            workers=max(1, args.workers),
         )
         with _stage("starting the emulated stack and the simulator"):
             session = LocalSession(scenario, options).__enter__()

@@ -67,6 +67,12 @@ class Thresholds(BaseModel):
         0.35, gt=0, le=1, description="share of negative comments that raises an alert"
     )
     cooldown_hours: int = Field(24, ge=1, le=24 * 30, description="quiet time per rule")
+    condition_cooldown_hours: int = Field(
+        168,
+        ge=1,
+        le=24 * 30,
+        description="quiet time of the lasting-condition rules (low activity, negative comments)",
+    )
     escalation_factor: float = Field(
         2.0, ge=1.1, le=100, description="a spike this many times bigger escalates once"
     )

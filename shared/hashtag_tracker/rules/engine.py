@@ -45,9 +45,15 @@ def _pct(growth: WindowGrowth, counter: str, minimum: int) -> float | None:
     return value.pct if value.start >= minimum else None
 
 
+# Rules about a condition that lasts (a quiet tag, a sour comment section): once said, they
+# are repeated at most once per `condition_cooldown_hours` unless they get clearly worse.
+CONDITION_RULES = frozenset({AlertRule.LOW_ACTIVITY, AlertRule.NEGATIVE_SENTIMENT})
+
+
 def _base(
     hashtag: TrackedHashtag, snapshot: Snapshot, rule: AlertRule, window: str
 ) -> dict[str, Any]:
+    limits = hashtag.thresholds
     return {
         "hashtag": hashtag.hashtag,
         "rule": rule,
@@ -55,8 +61,10 @@ def _base(
         "at": snapshot.cycle,
         "kind": hashtag.kind,
         "campaign": hashtag.campaign,
-        "cooldown_hours": hashtag.thresholds.cooldown_hours,
-        "escalation_factor": hashtag.thresholds.escalation_factor,
+        "cooldown_hours": (
+            limits.condition_cooldown_hours if rule in CONDITION_RULES else limits.cooldown_hours
+        ),
+        "escalation_factor": limits.escalation_factor,
     }
 
 

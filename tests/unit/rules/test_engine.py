@@ -200,3 +200,21 @@ def test_negative_sentiment_at_threshold_with_enough_comments() -> None:
     assert rules(fired) == [AlertRule.NEGATIVE_SENTIMENT]
     assert fired[0].metrics["negative_share"] == 0.35
     assert below == [] and too_few == []
+
+
+def test_lasting_conditions_repeat_weekly_and_events_daily() -> None:
+    # Given a quiet day with sour comments, and a viral jump, on default thresholds
+    history, quiet = _day(400_000, 400_500)
+    sour = quiet.model_copy(update={"sentiment": mood(0.6, MIN_SCORED_COMMENTS)})
+    conditions = evaluate(tag(), sour, history)
+    viral = evaluate(tag(), ok(6, 10_000_000, 1_200), [ok(0, 10_000_000, 1_000)])
+    # Then low activity and negative comments stay quiet for a week once said (a lasting
+    # condition), while a viral moment may page again the next day
+    assert {a.rule: a.cooldown_hours for a in conditions} == {
+        AlertRule.LOW_ACTIVITY: 168,
+        AlertRule.NEGATIVE_SENTIMENT: 168,
+    }
+    assert [(a.rule, a.cooldown_hours) for a in viral] == [(AlertRule.VIRAL, 24)]
+    # And a hashtag can shorten it
+    brisk = tag(condition_cooldown_hours=48)
+    assert {a.cooldown_hours for a in evaluate(brisk, sour, history)} == {48}
