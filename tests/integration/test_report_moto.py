@@ -188,6 +188,8 @@ def test_the_report_lands_in_s3_and_its_summary_on_the_topic(stack: Stack) -> No
     assert envelope["Subject"] == "Weekly hashtag report 2026-11-23"
     assert envelope["MessageAttributes"]["rule"]["Value"] == "weekly_report"
     assert link in envelope["Message"]
+    # and where the page lives for good, since a presigned link expires with the session
+    assert f"s3://{BUCKET}/reports/2026-11-23/report.html" in envelope["Message"]
 
 
 @dataclass

@@ -40,6 +40,8 @@ class WrittenReport:
 
     locations: dict[str, str]
     html_link: str | None = None
+    # Where the HTML lives for good (s3://bucket/key), when a link may expire before it does.
+    html_stored_at: str | None = None
 
 
 class ReportSink(Protocol):
@@ -123,7 +125,7 @@ def summary_subject(report: Report) -> str:
     return f"Weekly hashtag report {report.as_of:%Y-%m-%d}"
 
 
-def summary_text(report: Report, link: str | None) -> str:
+def summary_text(report: Report, link: str | None, stored_at: str | None = None) -> str:
     """The short message for the alert topic: top movers, anomalies, the link."""
     ranked = [r for r in report.hashtags if r.rank is not None]
     lines = [
@@ -147,6 +149,9 @@ def summary_text(report: Report, link: str | None) -> str:
     if report.skipped:
         lines.append("Skipped: " + ", ".join(f"#{s.hashtag}" for s in report.skipped))
     lines += ["", f"Report: {link}" if link else "Report: (no link)"]
+    if stored_at:
+        # A presigned link lasts only as long as the function's session credentials (hours).
+        lines.append(f"Stored at {stored_at} (a fresh link: aws s3 presign {stored_at})")
     return "\n".join(lines)
 
 
@@ -172,7 +177,10 @@ def make_report(
     metrics.add_metric(name="InvalidHashtagItems", unit="Count", value=len(invalid))
     published = False
     if publisher is not None:
-        publisher.publish_summary(summary_subject(report), summary_text(report, written.html_link))
+        publisher.publish_summary(
+            summary_subject(report),
+            summary_text(report, written.html_link, written.html_stored_at),
+        )
         published = True
     result = ReportResult(report, written, published, invalid)
     logger.info("weekly report made", extra=result.as_dict())

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 REPORTS_PREFIX = "reports"
 HTML_NAME = "report.html"
-# A week: the link in Monday's summary still opens until the next report arrives.
+# Asked for a week, but a presigned link dies with the Lambda role's session credentials
+# (hours), so the summary also names the object's s3:// location.
 PRESIGN_SECONDS = 7 * 24 * 3600
 SUBJECT_LIMIT = 99
 RULE = "weekly_report"
@@ -56,8 +57,12 @@ class S3ReportStore:
             except (ClientError, BotoCoreError) as exc:
                 raise StorageError(f"writing s3://{self.bucket}/{key} failed: {exc}") from exc
             locations[file.name] = key
-        link = self.presigned_url(locations[HTML_NAME]) if HTML_NAME in locations else None
-        return WrittenReport(locations=locations, html_link=link)
+        html = locations.get(HTML_NAME)
+        return WrittenReport(
+            locations=locations,
+            html_link=self.presigned_url(html) if html else None,
+            html_stored_at=f"s3://{self.bucket}/{html}" if html else None,
+        )
 
     def presigned_url(self, key: str) -> str:
         try:
