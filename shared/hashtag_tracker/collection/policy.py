@@ -2,9 +2,11 @@
 
 The documented default (README, 'Fetch policy'):
 - hashtag stats every cycle (1 credit) — growth and viral detection need every point;
-- one page of videos (30) in the first cycle of each UTC day, and in any cycle where the
-  video count jumped by `video_jump` or more since the last page: that is when new
-  submissions appear and the ledger needs them;
+- one page of videos (30) in the first cycle of each UTC day; for campaigns also in any cycle
+  where the video count jumped by `video_jump` or more since the last page: that is when new
+  submissions appear and the campaign's ledger (who takes part) needs them. Competitor and
+  trend tags are followed for their counters (share of voice, trends), so a daily page is
+  enough for them, and viral detection never needs a page (it reads the counters);
 - comments of the top videos by plays once a day, in the cycle that fetched videos:
   2 videos for campaigns, 1 for competitors, none for trend tags.
 """
@@ -25,6 +27,7 @@ COMMENT_PAGE_SIZE = 50
 class FetchPolicy:
     video_pages: int = 1
     video_jump: int = 30
+    jump_kinds: frozenset[HashtagKind] = frozenset({HashtagKind.CAMPAIGN})
     comment_videos: tuple[tuple[HashtagKind, int], ...] = (
         (HashtagKind.CAMPAIGN, 2),
         (HashtagKind.COMPETITOR, 1),
@@ -51,6 +54,7 @@ def last_video_fetch(history: list[Snapshot]) -> Snapshot | None:
 
 def video_pages_due(
     policy: FetchPolicy,
+    kind: HashtagKind,
     cycle: datetime,
     videos_now: int,
     history: list[Snapshot],
@@ -59,7 +63,8 @@ def video_pages_due(
     last = last_video_fetch(history)
     if last is None or last.cycle < day_start(cycle):
         return policy.video_pages
-    if last.videos is not None and videos_now - last.videos >= policy.video_jump:
+    jumped = last.videos is not None and videos_now - last.videos >= policy.video_jump
+    if jumped and kind in policy.jump_kinds:
         return policy.video_pages
     return 0
 

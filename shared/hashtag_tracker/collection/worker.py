@@ -244,9 +244,15 @@ def collect(message: FetchMessage, receive_count: int, deps: WorkerDeps) -> Coll
         c = _Collector(message, deps)
         return _defer(message, deps, IN_PROGRESS_DELAY_SECONDS, c, reason="in_progress")
     try:
-        return _collect_claimed(message, receive_count, deps, now, since, until)
-    finally:
+        result = _collect_claimed(message, receive_count, deps, now, since, until)
+    except BaseException:
+        deps.claims.release_fetch(message.key)  # the SQS retry must find the fetch free
+        raise
+    if result.outcome is Outcome.DEFERRED:
         deps.claims.release_fetch(message.key)
+    # Once a snapshot is written, any later delivery stops at it before claiming, so the
+    # claim is left to its lease and TTL: one DynamoDB request fewer per hashtag.
+    return result
 
 
 def _collect_claimed(
@@ -379,7 +385,7 @@ def _sample(
     """Videos and comment sentiment when the policy says they are due; best effort."""
     videos: list[Video] = []
     sentiment = None
-    pages = video_pages_due(deps.policy, message.cycle, stats.videos, history)
+    pages = video_pages_due(deps.policy, message.hashtag.kind, message.cycle, stats.videos, history)
     try:
         if pages:
             videos = c.videos(stats.hashtag_id, pages)

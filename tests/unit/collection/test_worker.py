@@ -170,6 +170,8 @@ def test_a_delivery_fetched_elsewhere_right_now_is_handed_back_without_calls() -
     assert collect(message, 1, deps).outcome is Outcome.WRITTEN
     provider.calls.clear()
     assert collect(message, 1, deps).outcome is Outcome.DUPLICATE and provider.calls == []
+    # (a written snapshot leaves its claim to the lease: the snapshot stops later copies)
+    assert message.key in state.fetch_leases  # type: ignore[attr-defined]
 
 
 def test_the_fetch_claim_is_released_even_when_the_fetch_fails() -> None:
@@ -198,6 +200,20 @@ def test_later_cycles_of_the_day_call_stats_only_unless_videos_jumped() -> None:
     provider.calls.clear()
     collect(_message(DAY_START + timedelta(hours=12)), 1, deps)
     assert provider.calls == ["stats", "videos"]  # comments stay daily
+
+
+@pytest.mark.parametrize("kind", ["competitor", "trend"])
+def test_a_jump_brings_a_page_for_campaigns_only(kind: str) -> None:
+    # Given a competitor or trend tag whose video count jumps after its daily page
+    provider = FakeProvider()
+    deps, _ = _deps(provider)
+    collect(_message(kind=kind), 1, deps)
+    provider.videos += 300
+    provider.calls.clear()
+    # When a later cycle of the day runs
+    collect(_message(DAY_START + timedelta(hours=6), kind=kind), 1, deps)
+    # Then only the counters are read: their ledger is refreshed daily, detection needs none
+    assert provider.calls == ["stats"]
 
 
 def test_redelivery_calls_nothing_and_writes_nothing_new() -> None:
