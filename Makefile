@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAM_VENV ?= .venv-sam
 
-.PHONY: demo test lint typecheck cfn-lint checkov unit integration simulator local-stack bench bench-quick sam-build sam-validate clean
+.PHONY: demo test lint typecheck cfn-lint checkov reliability reliability-check unit integration simulator local-stack bench bench-quick sam-build sam-validate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,17 @@ demo: $(STAMP)
 	$(BIN)/python -m hashtag_tracker.local.demo $(ARGS)
 
 ## Every check CI runs: lint, types, template lint, all tests.
-test: $(STAMP) lint typecheck cfn-lint sam-validate checkov
-	$(BIN)/python -m pytest --cov=hashtag_tracker --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
+test: $(STAMP) lint typecheck cfn-lint sam-validate checkov reliability-check
+	$(BIN)/python -m pytest --cov=hashtag_tracker --cov-report=term-missing:skip-covered \
+		--ignore=tests/faults --ignore=tests/property --ignore=tests/load $(PYTEST_ARGS)
+
+## Fault, bad-input and load suites; rewrites docs/RELIABILITY.md from their results.
+reliability: $(STAMP)
+	$(BIN)/python -m tests.faults.reliability $(ARGS)
+
+## What CI runs: the same suites; fails on a failing case or a stale docs/RELIABILITY.md.
+reliability-check: $(STAMP)
+	$(BIN)/python -m tests.faults.reliability --check $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check shared functions tests bench

@@ -33,6 +33,23 @@ def test_cycle_claim_is_taken_once_and_a_stale_one_can_be_taken_over(
     assert not state.claim_cycle(T0, T0 + timedelta(hours=2), timedelta(minutes=15))
 
 
+def test_a_cycle_claim_released_after_a_failed_fan_out_can_be_claimed_again(
+    tables: dict[str, str],
+) -> None:
+    state = StateStore(tables["StateTable"])
+    stale = timedelta(minutes=5)
+    assert state.claim_cycle(T0, T0, stale)
+    # another run's release (other claim time) does nothing; ours frees the cycle
+    state.release_cycle(T0, T0 - timedelta(minutes=1))
+    assert not state.claim_cycle(T0, T0 + timedelta(minutes=1), stale)
+    state.release_cycle(T0, T0)
+    assert state.claim_cycle(T0, T0 + timedelta(minutes=2), stale)
+    # a finished cycle is never released
+    state.finish_cycle(T0, sent=1, invalid=0)
+    state.release_cycle(T0, T0 + timedelta(minutes=2))
+    assert not state.claim_cycle(T0, T0 + timedelta(minutes=3), stale)
+
+
 def test_a_fetch_claim_is_held_once_until_released_or_its_lease_ends(
     tables: dict[str, str],
 ) -> None:

@@ -15,6 +15,8 @@ NOTICE_TTL = timedelta(days=40)
 class OnceStore(Protocol):
     def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool: ...
 
+    def unmark(self, key: str) -> None: ...
+
 
 class OpsNotices:
     def __init__(self, store: OnceStore, publish: Callable[[str, str], None], clock: Clock) -> None:
@@ -23,6 +25,13 @@ class OpsNotices:
         self._clock = clock
 
     def once(self, key: str, subject: str, text: str) -> None:
-        if self._store.mark_once(f"notice#{key}", self._clock.now(), NOTICE_TTL):
-            logger.warning(subject, extra={"notice": key, "text": text})
+        mark = f"notice#{key}"
+        if not self._store.mark_once(mark, self._clock.now(), NOTICE_TTL):
+            return
+        logger.warning(subject, extra={"notice": key, "text": text})
+        try:
             self._publish(subject, text)
+        except Exception:
+            # Not sent, so not "once" yet: the retry of this message must try again.
+            self._store.unmark(mark)
+            raise

@@ -13,7 +13,8 @@ from hashtag_tracker.observability import logger
 from hashtag_tracker.storage.hashtags import InvalidItem, ScanResult
 
 # A claim older than this, never finished, is taken over (the first scheduler died).
-STALE_CLAIM = timedelta(minutes=15)
+# The scheduler's timeout (300 s): a claim older than that belongs to a run that is gone.
+STALE_CLAIM = timedelta(minutes=5)
 SEND_CHUNK = 500
 
 
@@ -21,6 +22,8 @@ class CycleClaims(Protocol):
     def claim_cycle(self, cycle: datetime, now: datetime, stale_after: timedelta) -> bool: ...
 
     def finish_cycle(self, cycle: datetime, sent: int, invalid: int) -> None: ...
+
+    def release_cycle(self, cycle: datetime, claimed_at: datetime) -> None: ...
 
 
 class MessageSink(Protocol):
@@ -82,13 +85,19 @@ def fan_out(
     if not result.claimed:
         logger.info("cycle already fanned out; nothing to do", extra={"cycle": to_iso(cycle)})
         return result
-    batch: list[str] = []
-    for message in plan_messages(items, cycle, result):
-        batch.append(message.body())
-        if len(batch) >= SEND_CHUNK:
+    try:
+        batch: list[str] = []
+        for message in plan_messages(items, cycle, result):
+            batch.append(message.body())
+            if len(batch) >= SEND_CHUNK:
+                result.sent += sink.send_bodies(batch)
+                batch = []
+        if batch:
             result.sent += sink.send_bodies(batch)
-            batch = []
-    if batch:
-        result.sent += sink.send_bodies(batch)
+    except Exception:
+        # Lambda retries the event in a minute or two: the retry must find the cycle free
+        # (what was already sent is sent again; snapshots are idempotent per cycle).
+        claims.release_cycle(cycle, now)
+        raise
     claims.finish_cycle(cycle, result.sent, len(result.invalid))
     return result

@@ -137,12 +137,17 @@ class TrackedHashtag(BaseModel):
             raise InvalidHashtagError(describe_validation_error(exc, item)) from None
 
 
+def _printable(text: str) -> str:
+    return text if text.isprintable() else repr(text)
+
+
 def describe_validation_error(exc: ValidationError, item: dict[str, Any]) -> str:
     name = item.get("hashtag") if isinstance(item, dict) else None
     parts = []
     for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"]) or "item"
-        message = str(error["msg"]).removeprefix("Value error, ")
+        # Item keys are free text (a console user may type anything): keep the line one line.
+        where = ".".join(_printable(str(p)) for p in error["loc"]) or "item"
+        message = _printable(str(error["msg"]).removeprefix("Value error, "))
         parts.append(f"{where}: {message}")
     prefix = f"hashtag item {name!r}" if name is not None else "hashtag item"
     return f"{prefix} is invalid: " + "; ".join(parts)

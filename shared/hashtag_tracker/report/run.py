@@ -206,6 +206,10 @@ def as_of_from_event(event: Any, now: datetime) -> datetime:
         raise ReportEventError(f"as_of {raw!r} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
         raise ReportEventError(f"as_of {raw!r} has no timezone; add Z or +00:00")
-    if parsed > now + timedelta(minutes=5):
+    try:
+        as_of = parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ReportEventError(f"as_of {raw!r} is out of range") from None
+    if as_of > now + timedelta(minutes=5):
         raise ReportEventError(f"as_of {raw!r} is in the future")
-    return parsed.astimezone(UTC)
+    return as_of

@@ -111,6 +111,10 @@ def window_growth(
     if elapsed <= 0:
         # Clocks disagree (taken_at out of order): fall back on the schedule's spacing.
         elapsed = (snapshot.cycle - base.cycle).total_seconds() / 3600
+    if elapsed > (window + tolerance).total_seconds() / 3600:
+        # Taken long after its cycle (a DLQ redrive, a backlog): its counters hold more time
+        # than the window, so comparing them with the window's thresholds would be false.
+        return None
     return WindowGrowth(
         base_cycle=base.cycle,
         end_cycle=snapshot.cycle,

@@ -15,6 +15,9 @@ from typing import Any
 from hashtag_tracker.source.base import Comment, CommentPage, HashtagStats, Video, VideoPage
 from hashtag_tracker.source.errors import MalformedResponseError
 
+# Counters at or past this are malformed (10^18: far above any real count, within int64).
+MAX_COUNT = 10**18
+
 # The documented price of one call, used only when an answer omits `credits_used`.
 DEFAULT_CREDITS_PER_CALL = 1
 
@@ -49,6 +52,9 @@ def count(value: Any, where: str) -> int:
         raise MalformedResponseError(f"{where}: not a whole number ({type(value).__name__})")
     if number < 0:
         raise MalformedResponseError(f"{where}: negative count")
+    if number >= MAX_COUNT:
+        # No TikTok counter comes near this, and DynamoDB numbers stop at 38 digits.
+        raise MalformedResponseError(f"{where}: implausibly large count")
     return number
 
 
@@ -75,9 +81,11 @@ def optional_text(value: Any, where: str) -> str | None:
 
 def timestamp(value: Any, where: str) -> datetime:
     """Unix seconds (int, float or digit string) to an aware UTC datetime."""
+    seconds: float
     if isinstance(value, float) and not isinstance(value, bool) and value >= 0:
-        return datetime.fromtimestamp(value, UTC)
-    seconds = count(value, where)
+        seconds = value  # may be inf or 1e300: fromtimestamp refuses those below
+    else:
+        seconds = count(value, where)
     try:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError) as exc:

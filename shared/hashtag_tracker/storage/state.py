@@ -87,6 +87,27 @@ class StateStore:
         except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"finishing cycle {to_iso(cycle)} failed: {exc}") from exc
 
+    def release_cycle(self, cycle: datetime, claimed_at: datetime) -> None:
+        """Free a cycle this run claimed at `claimed_at` and could not fan out (never a done one,
+        never a claim another run has taken over since)."""
+        try:
+            self._client.delete_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": CYCLE_PK}, "sk": {"S": to_iso(cycle)}},
+                ConditionExpression="#s <> :done AND claimed_at = :mine",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":done": {"S": "done"},
+                    ":mine": {"S": to_iso(claimed_at)},
+                },
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return
+            raise StorageError(f"releasing cycle {to_iso(cycle)} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"releasing cycle {to_iso(cycle)} failed: {exc}") from exc
+
     # -- the shared rate-limit slot --------------------------------------------------------
 
     def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer:
@@ -206,6 +227,15 @@ class StateStore:
             )
         except (ClientError, BotoCoreError) as exc:
             raise StorageError(f"releasing fetch {key!r} failed: {exc}") from exc
+
+    def unmark(self, key: str) -> None:
+        """Forget a mark whose action failed, so it can be done once after all."""
+        try:
+            self._client.delete_item(
+                TableName=self.table_name, Key={"pk": {"S": "once"}, "sk": {"S": key}}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"unmarking {key!r} failed: {exc}") from exc
 
     def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool:
         """True the first time `key` is marked (e.g. one budget alert per month)."""

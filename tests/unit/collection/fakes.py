@@ -24,6 +24,10 @@ class FakeClaims:
     def finish_cycle(self, cycle: datetime, sent: int, invalid: int) -> None:
         self.claims[to_iso(cycle)] = "done"
 
+    def release_cycle(self, cycle: datetime, claimed_at: datetime) -> None:
+        if self.claims.get(to_iso(cycle)) == "claimed":
+            del self.claims[to_iso(cycle)]
+
 
 class FakeSink:
     def __init__(self) -> None:
@@ -120,6 +124,9 @@ class FakeState:
 
     def release_fetch(self, key: str) -> None:
         self.fetch_leases.pop(key, None)
+
+    def unmark(self, key: str) -> None:
+        self.marks.discard(key)
 
     def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool:
         if key in self.marks:

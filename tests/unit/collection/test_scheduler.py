@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from hashtag_tracker.collection.scheduler import fan_out
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.storage.hashtags import InMemoryHashtagStore, hashtag_to_item
@@ -56,6 +58,25 @@ def test_double_fired_schedule_sends_nothing_the_second_time() -> None:
     assert first.sent == 2
     assert not again.claimed and again.sent == 0
     assert len(sink.bodies) == 2
+
+
+def test_a_fan_out_that_fails_frees_the_cycle_for_lambdas_retry() -> None:
+    # Given a fan-out whose send fails after the cycle was claimed (throttled, say)
+    store = _store({"hashtag": "brand"}, {"hashtag": "rival"})
+    claims = FakeClaims()
+
+    class BrokenSink(FakeSink):
+        def send_bodies(self, bodies: list[str], delay_seconds: int = 0) -> int:
+            raise RuntimeError("throttled")
+
+    tick = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
+    with pytest.raises(RuntimeError):
+        fan_out(tick, cycle_hours=6, items=store.scan(), claims=claims, sink=BrokenSink(), now=NOW)
+    # When Lambda retries the event
+    sink = FakeSink()
+    retry = fan_out(tick, cycle_hours=6, items=store.scan(), claims=claims, sink=sink, now=NOW)
+    # Then the retry fans the cycle out
+    assert retry.claimed and retry.sent == 2
 
 
 def test_thousands_of_items_are_sent_in_chunks() -> None:

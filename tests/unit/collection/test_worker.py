@@ -307,3 +307,23 @@ def test_alert_hook_sees_new_snapshot_and_history_and_reruns_on_redelivery() -> 
     collect(_message(DAY_START + timedelta(hours=6)), 1, deps)
     collect(_message(DAY_START + timedelta(hours=6)), 2, deps)
     assert [len_history for _, len_history in seen] == [0, 1, 1]
+
+
+def test_an_ops_notice_whose_publish_failed_is_sent_on_the_retry() -> None:
+    # Given the topic fails the first publish of a notice
+    state, sent = FakeState(), Published()
+    failures = [RuntimeError("SNS InternalError")]
+
+    def publish(subject: str, text: str) -> None:
+        if failures:
+            raise failures.pop()
+        sent(subject, text)
+
+    notices = OpsNotices(state, publish, ManualClock(DAY_START))
+    with pytest.raises(RuntimeError):
+        notices.once("auth#2026-11-22", "Data API key refused", "update the secret")
+    # When the message is retried, and again
+    notices.once("auth#2026-11-22", "Data API key refused", "update the secret")
+    notices.once("auth#2026-11-22", "Data API key refused", "update the secret")
+    # Then the notice reached the topic exactly once
+    assert sent == [("Data API key refused", "update the secret")]

@@ -131,3 +131,13 @@ def test_late_worker_time_does_not_move_the_base() -> None:
     # Then the cycle picks the base and the velocity uses the real elapsed time
     assert growth is not None and growth.base_cycle == at(0)
     assert growth.hours == pytest.approx(5 + 40 / 60)
+
+
+def test_a_snapshot_taken_long_after_its_cycle_gives_no_comparison() -> None:
+    # Given the 06:00 snapshot was only taken the next day (its message waited in the DLQ)
+    late = ok(6, 2_000, 20).model_copy(update={"taken_at": at(25)})
+    # When its 6-hour growth is asked for, Then there is none: 25 h of growth is not 6 h's
+    assert window_growth(late, [ok(0, 1_000, 10)], VIRAL_WINDOW, VIRAL_TOLERANCE) is None
+    # And a few minutes late is still compared
+    prompt = ok(6, 2_000, 20).model_copy(update={"taken_at": at(6) + timedelta(minutes=30)})
+    assert window_growth(prompt, [ok(0, 1_000, 10)], VIRAL_WINDOW, VIRAL_TOLERANCE) is not None

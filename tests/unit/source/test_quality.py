@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from hashtag_tracker.source.base import HashtagStats
 from hashtag_tracker.source.quality import StatsQuality, assess_stats, classify_stats
 
@@ -53,3 +55,19 @@ def test_counts_going_down_are_flagged_but_usable() -> None:
     assert report.quality is StatsQuality.DECREASED
     assert report.decreased == ("videos",)
     assert report.usable
+
+
+def test_absurd_counts_and_times_are_malformed_never_stored() -> None:
+    # Given counters and times no real answer holds (DynamoDB stores at most 38 digits)
+    from hashtag_tracker.source.errors import MalformedResponseError
+    from hashtag_tracker.source.shapes import count, timestamp
+
+    for bad_count in (10**18, 10**45, "9" * 40):
+        with pytest.raises(MalformedResponseError):
+            count(bad_count, "viewCount")
+    for bad_time in (1e20, float("inf"), 10**20):
+        with pytest.raises(MalformedResponseError):
+            timestamp(bad_time, "create_time")
+    # And real values pass
+    assert count(2_500_000_000, "viewCount") == 2_500_000_000
+    assert timestamp(1_764_000_000.5, "create_time").year == 2025
