@@ -81,6 +81,16 @@ def _stores() -> _Stores:
 
 
 @lru_cache(maxsize=1)
+def _rate_limiter() -> RateLimiter:
+    """One per container: it remembers the last slot it saw, so the next invocation's first
+    compare-and-swap usually succeeds instead of missing once."""
+    config = settings()
+    return RateLimiter(
+        _stores().state, PacingPolicy(config.rate_limit_per_minute, config.rate_window_seconds)
+    )
+
+
+@lru_cache(maxsize=1)
 def _session() -> requests.Session:
     """One HTTP session per container, so calls reuse their TLS connection."""
     return requests.Session()
@@ -102,9 +112,7 @@ def build_worker_deps(context: LambdaContext) -> WorkerDeps:
     config = settings()
     stores = _stores()
     clock = process_clock()
-    limiter = RateLimiter(
-        stores.state, PacingPolicy(config.rate_limit_per_minute, config.rate_window_seconds)
-    )
+    limiter = _rate_limiter()
 
     def remaining() -> float:
         return float(context.get_remaining_time_in_millis()) / 1000

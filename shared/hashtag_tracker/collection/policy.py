@@ -2,9 +2,11 @@
 
 The documented default (README, 'Fetch policy'):
 - hashtag stats every cycle (1 credit) — growth and viral detection need every point;
-- one page of videos (30) in the first cycle of each UTC day; for campaigns also in any cycle
-  where the video count jumped by `video_jump` or more since the last page: that is when new
-  submissions appear and the campaign's ledger (who takes part) needs them. Competitor and
+- one page of videos (30) in the first cycle of each UTC day; for campaigns also in the first
+  cycle where the video count jumped by `video_jump` or more since the last page (at most
+  `jump_pages_per_day` such pages a day): that is when new submissions appear and the
+  campaign's ledger (who takes part) needs them. The list is a capped sample either way, so
+  a busy day does not buy a page every cycle. Competitor and
   trend tags are followed for their counters (share of voice, trends), so a daily page is
   enough for them, and viral detection never needs a page (it reads the counters);
 - comments of the top videos by plays once a day, in the cycle that fetched videos:
@@ -28,6 +30,7 @@ class FetchPolicy:
     video_pages: int = 1
     video_jump: int = 30
     jump_kinds: frozenset[HashtagKind] = frozenset({HashtagKind.CAMPAIGN})
+    jump_pages_per_day: int = 1
     comment_videos: tuple[tuple[HashtagKind, int], ...] = (
         (HashtagKind.CAMPAIGN, 2),
         (HashtagKind.COMPETITOR, 1),
@@ -61,10 +64,14 @@ def video_pages_due(
 ) -> int:
     """How many pages of videos to fetch this cycle (0 when none are due)."""
     last = last_video_fetch(history)
-    if last is None or last.cycle < day_start(cycle):
+    today = day_start(cycle)
+    if last is None or last.cycle < today:
         return policy.video_pages
+    if kind not in policy.jump_kinds:
+        return 0
+    pages_today = sum(1 for s in history if s.sample is not None and s.cycle >= today)
     jumped = last.videos is not None and videos_now - last.videos >= policy.video_jump
-    if jumped and kind in policy.jump_kinds:
+    if jumped and pages_today <= policy.jump_pages_per_day:
         return policy.video_pages
     return 0
 

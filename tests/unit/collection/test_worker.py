@@ -200,6 +200,10 @@ def test_later_cycles_of_the_day_call_stats_only_unless_videos_jumped() -> None:
     provider.calls.clear()
     collect(_message(DAY_START + timedelta(hours=12)), 1, deps)
     assert provider.calls == ["stats", "videos"]  # comments stay daily
+    provider.videos += 30  # another jump the same day: the day's extra page is spent
+    provider.calls.clear()
+    collect(_message(DAY_START + timedelta(hours=18)), 1, deps)
+    assert provider.calls == ["stats"]
 
 
 @pytest.mark.parametrize("kind", ["competitor", "trend"])
