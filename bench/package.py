@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def zipped_bytes(path: Path) -> int:
+    """Size of `path` zipped (deflate), as the deployment package would be uploaded."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for p in sorted(path.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts:
+                archive.write(p, p.relative_to(path))
+    return buffer.tell()
 
 
 def tree_bytes(path: Path) -> int:
@@ -17,8 +29,8 @@ def tree_bytes(path: Path) -> int:
     )
 
 
-def layer_bytes(with_dependencies: bool) -> tuple[int, int | None]:
-    """(our package, package + arm64/3.13 wheels) in bytes, unzipped."""
+def layer_bytes(with_dependencies: bool) -> tuple[int, tuple[int, int] | None]:
+    """(our package, (unzipped, zipped) package + arm64/3.13 wheels) in bytes."""
     own = tree_bytes(ROOT / "shared" / "hashtag_tracker")
     if not with_dependencies:
         return own, None
@@ -48,16 +60,29 @@ def layer_bytes(with_dependencies: bool) -> tuple[int, int | None]:
         if done.returncode != 0:
             return own, None
         shutil.copytree(ROOT / "shared" / "hashtag_tracker", target / "hashtag_tracker")
-        return own, tree_bytes(target)
+        return own, (tree_bytes(target), zipped_bytes(Path(tmp)))
 
 
 def measure(with_dependencies: bool) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = [
-        {"artifact": f"function {d.name}", "bytes": tree_bytes(d)}
+        {"artifact": f"function {d.name}", "bytes": tree_bytes(d), "zipped": zipped_bytes(d)}
         for d in sorted((ROOT / "functions").iterdir())
         if d.is_dir() and (d / "app.py").exists()
     ]
     own, full = layer_bytes(with_dependencies)
-    rows.append({"artifact": "layer: hashtag_tracker package", "bytes": own})
-    rows.append({"artifact": "layer: package + dependencies (arm64, py3.13)", "bytes": full})
+    package = ROOT / "shared" / "hashtag_tracker"
+    rows.append(
+        {
+            "artifact": "layer: hashtag_tracker package",
+            "bytes": own,
+            "zipped": zipped_bytes(package),
+        }
+    )
+    rows.append(
+        {
+            "artifact": "layer: package + dependencies (arm64, py3.13)",
+            "bytes": full[0] if full else None,
+            "zipped": full[1] if full else None,
+        }
+    )
     return rows

@@ -1,0 +1,137 @@
+"""Section 3: the worker's CPU per hashtag and its AWS and data-API requests per cycle.
+
+CPU is `time.thread_time()` of the thread that runs the worker handler, around each
+invocation: it counts the handler's own work (our code, pydantic, botocore's signing and
+parsing, Powertools' logging and metrics) and excludes sleeping for a rate-limit slot and
+waiting on sockets. moto's server and the simulator run in other threads of this process,
+so their CPU is not counted. A separate cProfile pass over one more cycle says where the
+CPU goes (profiling inflates times, so only its shares are shown).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import pstats
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from bench.awscount import RequestCounter, by_operation, service_total
+from bench.common import bench_session, say, seed_quietly
+from hashtag_tracker.local.runner import LocalRunner
+from hashtag_tracker.local.scenario import default_scenario
+
+TIME_SCALE = 600.0
+WARMUP_CYCLES = 4  # a day, so the measured cycles have the history of a running system
+
+
+class WorkerMeter:
+    """Wraps the runner's `invoke` to time and count what happens inside worker invocations."""
+
+    def __init__(self, runner: LocalRunner, counter: RequestCounter) -> None:
+        self.records = 0
+        self.deferred = 0
+        self.keys: set[tuple[str, str]] = set()
+        self.cpu = 0.0
+        self.wall = 0.0
+        self.requests: Counter[tuple[str, str]] = Counter()
+        self.profile: cProfile.Profile | None = None
+        self._counter = counter
+        self._invoke: Callable[..., Any] = runner.invoke
+        runner.invoke = self.invoke  # type: ignore[method-assign]
+
+    def invoke(self, name: str, event: dict[str, Any], timeout: float = 900.0) -> Any:
+        if name != "worker":
+            return self._invoke(name, event, timeout)
+        before = self._counter.snapshot()
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            if self.profile is not None:
+                return self.profile.runcall(self._invoke, name, event, timeout)
+            return self._invoke(name, event, timeout)
+        finally:
+            self.cpu += time.thread_time() - cpu
+            self.wall += time.perf_counter() - wall
+            self._note(event)
+            self.requests += self._counter.snapshot() - before
+
+    def _note(self, event: dict[str, Any]) -> None:
+        for record in event.get("Records", []):
+            body = json.loads(record["body"])
+            self.records += 1
+            self.deferred += int(body.get("deferrals", 0) > 0)
+            self.keys.add((body["hashtag"]["hashtag"], body["cycle"]))
+
+
+def _package(filename: str) -> str:
+    """The top-level package a profiled function belongs to."""
+    path = filename.replace("\\", "/")
+    for marker in ("site-packages/", "/shared/", "/functions/"):
+        if marker in path:
+            rest = path.split(marker, 1)[1]
+            return rest.split("/", 1)[0].removesuffix(".py")
+    if path == "~":
+        return "builtins (C functions)"
+    if path.startswith("<") or "/lib/python" in path:
+        return "python stdlib"
+    return path.rsplit("/", 1)[-1]
+
+
+def profile_shares(profile: cProfile.Profile, top: int = 8) -> list[tuple[str, float]]:
+    """Share of the profiled CPU (own time) by top-level package."""
+    stats = pstats.Stats(profile)
+    own: Counter[str] = Counter()
+    for (filename, _line, _name), row in stats.stats.items():  # type: ignore[attr-defined]
+        own[_package(filename)] += row[2]
+    total = sum(own.values()) or 1.0
+    return [(name, round(100 * t / total, 1)) for name, t in own.most_common(top)]
+
+
+def _figures(meter: WorkerMeter, calls: int) -> dict[str, Any]:
+    hashtag_cycles = max(1, len(meter.keys))  # redeliveries count toward their cycle
+    measured = meter.requests
+    return {
+        "hashtag_cycles": len(meter.keys),
+        "records": meter.records,
+        "deferred_records": meter.deferred,
+        "cpu_ms_per_hashtag": round(1000 * meter.cpu / hashtag_cycles, 2),
+        "wall_ms_per_hashtag": round(1000 * meter.wall / hashtag_cycles, 2),
+        "dynamodb_per_hashtag_cycle": round(
+            service_total(measured, "dynamodb") / hashtag_cycles, 2
+        ),
+        "dynamodb_by_operation": {
+            op: round(n / hashtag_cycles, 2) for op, n in by_operation(measured, "dynamodb").items()
+        },
+        "sqs_per_hashtag_cycle": round(service_total(measured, "sqs") / hashtag_cycles, 2),
+        "sns_per_hashtag_cycle": round(service_total(measured, "sns") / hashtag_cycles, 2),
+        "api_calls_per_hashtag_cycle": round(calls / hashtag_cycles, 2),
+    }
+
+
+def measure(hashtags: int, cycles: int) -> dict[str, Any]:
+    plan = default_scenario(extra_hashtags=max(0, hashtags - 7))
+    with bench_session(plan, TIME_SCALE) as bench:
+        session = bench.session
+        seed_quietly(session)
+        times = list(session.cycle_times(days=(WARMUP_CYCLES + cycles + 1) / 4))
+        say(f"cpu: {len(plan.tracked)} hashtags, {WARMUP_CYCLES} warm-up cycles")
+        for when in times[:WARMUP_CYCLES]:
+            session.run_cycle(when)
+        meter = WorkerMeter(session.runner, bench.requests)
+        calls_before = sum(session.simulator.truth().calls.values())
+        say(f"cpu: {cycles} measured cycles")
+        for when in times[WARMUP_CYCLES : WARMUP_CYCLES + cycles]:
+            session.run_cycle(when)
+        calls = sum(session.simulator.truth().calls.values()) - calls_before
+        figures = _figures(meter, calls)
+        say("cpu: one profiled cycle")
+        meter.profile = cProfile.Profile(time.thread_time)
+        session.run_cycle(times[WARMUP_CYCLES + cycles])
+    return {
+        "hashtags": len(plan.tracked),
+        "cycles": cycles,
+        **figures,
+        "profile_shares": profile_shares(meter.profile),
+    }

@@ -1,0 +1,176 @@
+"""Renders the runner's figures as bench/RESULTS.md: summary against targets, then details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CREDIT_TARGET = 0.60
+CYCLE_TARGET = 1.15
+CPU_TARGET_MS = 5.0
+IMPORT_TARGET = 1.5
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join("–" if c is None else str(c) for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f} %"
+
+
+def _mb(value: Any) -> str:
+    if value is None:
+        return "–"
+    if value < 1_000_000:
+        return f"{value / 1000:.1f} kB"
+    return f"{value / 1_000_000:.2f} MB"
+
+
+def header(results: dict[str, Any]) -> list[str]:
+    m = results["machine"]
+    loads = results.get("load", {})
+    peak = max([m["load_start"][0], *(v[0] for v in loads.values())])
+    lines = [
+        "# Benchmark results"
+        + (" (quick run: sizes too small to judge)" if results["quick"] else ""),
+        "",
+        f"- Machine: `{m['arch']}`, {m['cpus']} CPUs, Python {m['python']} ({m['platform']})",
+        f"- Date: {m['date']}; code: `{m.get('revision', 'unknown')}`",
+        f"- Command: `{results['command']}` (from the repository root; `make bench` runs it)",
+        f"- Duration: {results['total_seconds']:.0f} s; 1-minute load average "
+        f"{m['load_start'][0]} at the start, up to {peak} after a section",
+    ]
+    if peak > (m["cpus"] or 1):
+        lines.append(
+            "- The machine was shared with other jobs (load above its CPU count): wall times "
+            "are inflated; CPU times, request counts and credits are not affected."
+        )
+    if results["errors"]:
+        lines.append(
+            "- Sections that failed: "
+            + ", ".join(f"{k} ({v})" for k, v in results["errors"].items())
+        )
+    return [*lines, ""]
+
+
+def summary(s: dict[str, Any]) -> list[str]:
+    rows: list[list[Any]] = []
+    if "credits" in s:
+        c = s["credits"]
+        p, b = c["product"], c["baseline"]
+        ok = c["credit_ratio"] <= CREDIT_TARGET and (
+            (p["share_within_one_cycle"] or 0) >= (b["share_within_one_cycle"] or 0)
+        )
+        rows.append(
+            [
+                "1. credits / hashtag / day; viral moments detected within one cycle",
+                f"{p['credits_per_hashtag_day']} vs baseline {b['credits_per_hashtag_day']} "
+                f"({_pct(c['credit_ratio'])}); detected {_pct(p['share_within_one_cycle'])} vs "
+                f"{_pct(b['share_within_one_cycle'])}",
+                "≤ 60 % of the baseline's credits, equal or better detection",
+                _verdict(ok),
+            ]
+        )
+    if "cycle" in s:
+        worst = max(r["ratio"] for r in s["cycle"])
+        too_many = sum(r["too_many_requests"] for r in s["cycle"])
+        rows.append(
+            [
+                "2. cycle time / ideal; 429s",
+                ", ".join(f"{r['hashtags']} tags: {r['ratio']}×" for r in s["cycle"])
+                + f"; {too_many} × 429",
+                "≤ 1.15×, 0 × 429",
+                _verdict(worst <= CYCLE_TARGET and too_many == 0),
+            ]
+        )
+    if "cpu" in s:
+        c = s["cpu"]
+        rows.append(
+            [
+                "3. worker CPU per hashtag (excl. I/O); requests per hashtag per cycle",
+                f"{c['cpu_ms_per_hashtag']} ms; {c['dynamodb_per_hashtag_cycle']} DynamoDB, "
+                f"{c['api_calls_per_hashtag_cycle']} data-API",
+                "< 5 ms CPU",
+                _verdict(c["cpu_ms_per_hashtag"] < CPU_TARGET_MS),
+            ]
+        )
+    if "imports" in s:
+        worker = next(r for r in s["imports"]["rows"] if r["module"] == "worker handler")
+        ratio = worker["ratio"]
+        rows.append(
+            [
+                "4. worker cold-start import / bare `import boto3`",
+                "–" if ratio is None else f"{ratio:.2f}×",
+                "≤ 1.5×",
+                _verdict(None if ratio is None else ratio <= IMPORT_TARGET),
+            ]
+        )
+    if "report" in s:
+        rows.append(_report_summary(s["report"]))
+    if "package" in s:
+        layer = s["package"][-1]
+        rows.append(
+            [
+                "6. deployment package sizes",
+                f"layer {_mb(layer['bytes'])} unzipped, {_mb(layer['zipped'])} zipped",
+                "(reported)",
+                "n/a",
+            ]
+        )
+    return ["## Summary", "", *_table(["figure", "measured", "target", "verdict"], rows)]
+
+
+def report_flatness(rows: list[dict[str, Any]]) -> list[tuple[int, int, int, float]]:
+    """Per size: CPU per hashtag at its longest history over that at the shortest history
+    that already fills the report's 8-week window (9+ weeks): (size, weeks, weeks, ratio)."""
+    found = []
+    for size in sorted({r["hashtags"] for r in rows}):
+        full = sorted(
+            (r for r in rows if r["hashtags"] == size and r["weeks"] >= 9), key=lambda r: r["weeks"]
+        )
+        if len(full) >= 2 and full[0]["cpu_ms_per_hashtag"]:
+            ratio = full[-1]["cpu_ms_per_hashtag"] / full[0]["cpu_ms_per_hashtag"]
+            found.append((size, full[0]["weeks"], full[-1]["weeks"], round(ratio, 2)))
+    return found
+
+
+def report_growth(rows: list[dict[str, Any]]) -> list[tuple[int, int, int, float]]:
+    """Per size: CPU per hashtag at the longest history over that at the shortest."""
+    found = []
+    for size in sorted({r["hashtags"] for r in rows}):
+        same = sorted((r for r in rows if r["hashtags"] == size), key=lambda r: r["weeks"])
+        if len(same) >= 2 and same[0]["cpu_ms_per_hashtag"]:
+            ratio = same[-1]["cpu_ms_per_hashtag"] / same[0]["cpu_ms_per_hashtag"]
+            found.append((size, same[0]["weeks"], same[-1]["weeks"], round(ratio, 2)))
+    return found
+
+
+def _report_summary(rows: list[dict[str, Any]]) -> list[Any]:
+    per = sorted({r["dynamodb_per_hashtag"] for r in rows})
+    # Per hashtag: 1 snapshot query, 1 ledger GSI query, 1 summary read; the scan of the
+    # tracked hashtags is one request per report (per 1 MB page), so 3 + pages / hashtags.
+    constant = bool(per) and max(per) - min(per) <= 0.05
+    flat = report_flatness(rows)
+    # 15 % allows for timing noise on a shared machine.
+    flat_ok = all(ratio <= 1.15 for *_, ratio in flat) if flat else None
+    return [
+        "5. report: DynamoDB requests and time per hashtag",
+        f"{', '.join(str(p) for p in per)} requests / hashtag; report CPU ms / hashtag "
+        + ", ".join(f"{r['hashtags']} × {r['weeks']} w: {r['cpu_ms_per_hashtag']}" for r in rows),
+        "requests / hashtag constant; time / hashtag not growing with history",
+        f"requests {_verdict(constant)}; time {_verdict(flat_ok)} (see section 5)",
+    ]
+
+
+def render(results: dict[str, Any]) -> str:
+    from bench.results_detail import details
+
+    s = results["sections"]
+    lines = header(results) + summary(s) + details(s)
+    return "\n".join(lines).rstrip() + "\n"
