@@ -392,3 +392,28 @@ def test_checkov_finds_nothing_unsuppressed() -> None:
     assert summary["failed"] == 0, failed
     assert summary["passed"] > 0
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# -- least privilege still lets the code run (moto enforces no IAM, so this is the guard) ----
+
+# What each function's code does to the State table (storage/state.py), as IAM actions.
+STATE_TABLE_ACTIONS = {
+    # claim_cycle / finish_cycle (UpdateItem), release_cycle after a failed fan-out (DeleteItem)
+    "SchedulerFunctionRole": {"dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+    # slots, credits (UpdateItem), claims and once-marks (PutItem), releases (DeleteItem)
+    "WorkerRole": {"dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(STATE_TABLE_ACTIONS))
+def test_each_role_may_do_what_its_code_does_to_the_state_table(
+    expanded: dict[str, Any], role: str
+) -> None:
+    # Given the role as deployed (after the SAM transform)
+    granted: set[str] = set()
+    for name, statement in iam_statements(expanded):
+        allows = name == role and statement.get("Effect") == "Allow"
+        if allows and "StateTable" in references(statement.get("Resource")):
+            granted |= set(listed(statement.get("Action")))
+    # Then every action its code calls on the State table is allowed
+    assert STATE_TABLE_ACTIONS[role] <= granted, STATE_TABLE_ACTIONS[role] - granted

@@ -85,11 +85,13 @@ class RateLimiter:
     def acquire(self, max_wait_seconds: float) -> None:
         """Block until this caller owns a call slot, or raise NoCapacityError."""
         interval = self._policy.interval_ms
+        # One deadline for every attempt: a late slot given up must not restart the budget.
+        deadline = self._wall_ms() + max_wait_seconds * 1000
         for _ in range(MAX_CAS_ATTEMPTS):
             now = self._wall_ms()
             slot = now if self._observed is None else max(now, self._observed)
             wait = (slot - now) / 1000
-            if wait > max_wait_seconds:
+            if slot > deadline:
                 raise NoCapacityError(wait)
             answer = self._store.reserve_slot(self._observed, slot, slot + interval)
             self._observed = answer.observed_ms

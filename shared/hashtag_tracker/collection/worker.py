@@ -29,6 +29,7 @@ from hashtag_tracker.collection.sample import sample_stats, sentiment_shares
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.models.snapshot import SentimentShares, Snapshot, SnapshotStatus
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+from hashtag_tracker.observability import logger
 from hashtag_tracker.source.base import HashtagStats, Provider, Video
 from hashtag_tracker.source.errors import (
     AuthError,
@@ -46,8 +47,6 @@ MAX_DEFERRALS = 40
 # Longer than any invocation (Lambda's 15-minute ceiling): a claim left by a worker that died
 # mid-fetch frees itself, and no living worker ever loses its claim to a duplicate.
 FETCH_LEASE = timedelta(minutes=16)
-# How long a duplicate delivery waits while another worker holds the fetch.
-IN_PROGRESS_DELAY_SECONDS = 5
 
 
 class Outcome(StrEnum):
@@ -239,10 +238,11 @@ def collect(message: FetchMessage, receive_count: int, deps: WorkerDeps) -> Coll
     if deps.claims is None:
         return _collect_claimed(message, receive_count, deps, now, since, until)
     if not deps.claims.claim_fetch(message.key, now, FETCH_LEASE):
-        # Another worker is fetching this very message: come back when it is done (and
-        # find its snapshot), rather than pay the data API twice.
-        c = _Collector(message, deps)
-        return _defer(message, deps, IN_PROGRESS_DELAY_SECONDS, c, reason="in_progress")
+        # Another worker is fetching this very message right now: this copy is a duplicate.
+        # The holder's own SQS message stays in flight until it succeeds, and comes back
+        # after the visibility timeout (longer than the lease) if the holder dies, so
+        # acknowledging this copy loses nothing and never pays the data API twice.
+        return CollectResult(Outcome.DUPLICATE, reason="in_progress")
     try:
         result = _collect_claimed(message, receive_count, deps, now, since, until)
     except BaseException:
@@ -289,17 +289,11 @@ def _record_missing(
     return CollectResult(Outcome.MISSING, credits=credits, calls=calls, reason=reason)
 
 
-def _defer(
-    message: FetchMessage,
-    deps: WorkerDeps,
-    after: float,
-    c: _Collector,
-    reason: str = "rate_limited",
-) -> CollectResult:
+def _defer(message: FetchMessage, deps: WorkerDeps, after: float, c: _Collector) -> CollectResult:
     if message.deferrals >= MAX_DEFERRALS:
-        return _record_missing(message, deps, deps.clock.now(), reason, c.credits, c.calls)
+        return _record_missing(message, deps, deps.clock.now(), "rate_limited", c.credits, c.calls)
     deps.requeue.send_bodies([message.deferred().body()], delay_seconds=max(1, round(after)))
-    return CollectResult(Outcome.DEFERRED, credits=c.credits, calls=c.calls, reason=reason)
+    return CollectResult(Outcome.DEFERRED, credits=c.credits, calls=c.calls, reason="no slot")
 
 
 def _collect_with_budget(
@@ -334,14 +328,16 @@ def _fetch_stats(
     except DeadlineError:
         return _defer(message, deps, 1, c)
     except AuthError as exc:
-        deps.notices.once(
+        _notify(
+            deps,
             f"auth#{now.date().isoformat()}",
             "Data API key refused",
             f"The data API refused the key ({exc}). Update the secret; the DLQ keeps the work.",
         )
         raise FatalRunError(str(exc)) from exc
     except OutOfCreditsError as exc:
-        deps.notices.once(
+        _notify(
+            deps,
             f"credits#{now.strftime('%Y-%m')}",
             "Data API account out of credits",
             f"The data API says the account has no credits left ({exc}).",
@@ -355,6 +351,15 @@ def _fetch_stats(
             raise RetryLaterError(f"{type(exc).__name__}: {exc}") from exc
         reason = "malformed" if isinstance(exc, MalformedResponseError) else "unavailable"
         return _record_missing(message, deps, now, reason, c.credits, c.calls)
+
+
+def _notify(deps: WorkerDeps, key: str, subject: str, text: str) -> None:
+    """An ops notice on a path that must still stop calling: a failed publish is logged (the
+    notice stays unsent, so the next message tries again) and never hides the stop."""
+    try:
+        deps.notices.once(key, subject, text)
+    except Exception as exc:
+        logger.error("ops notice not published", extra={"notice": key, "error": str(exc)[:300]})
 
 
 def _record_suspect(

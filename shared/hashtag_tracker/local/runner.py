@@ -204,6 +204,10 @@ class LocalRunner:
 
     def _apply_environment(self) -> None:
         os.environ.update(self._env)
+        self._clear_container_caches()
+
+    @staticmethod
+    def _clear_container_caches() -> None:
         # Settings and clients are cached per container; a new stack is a new container.
         from hashtag_tracker.config import settings
 
@@ -236,6 +240,7 @@ class LocalRunner:
             else:
                 os.environ[key] = value
         set_process_clock(self._saved_clock)
+        self._clear_container_caches()  # nothing cached may keep pointing at this stack
 
     def handler(self, name: str) -> ModuleType:
         """The handler module, imported on first use (after the environment is set)."""

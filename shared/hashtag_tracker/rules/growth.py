@@ -111,9 +111,11 @@ def window_growth(
     if elapsed <= 0:
         # Clocks disagree (taken_at out of order): fall back on the schedule's spacing.
         elapsed = (snapshot.cycle - base.cycle).total_seconds() / 3600
-    if elapsed > (window + tolerance).total_seconds() / 3600:
+    scheduled = (snapshot.cycle - base.cycle).total_seconds() / 3600
+    if elapsed - scheduled > tolerance.total_seconds() / 3600:
         # Taken long after its cycle (a DLQ redrive, a backlog): its counters hold more time
         # than the window, so comparing them with the window's thresholds would be false.
+        # (Lateness, not elapsed time: a 4- or 8-hour schedule's base already sits 8 h back.)
         return None
     return WindowGrowth(
         base_cycle=base.cycle,

@@ -46,7 +46,7 @@ def count(value: Any, where: str) -> int:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and _is_plain_digits(value.strip()):
         number = int(value.strip())
     else:
         raise MalformedResponseError(f"{where}: not a whole number ({type(value).__name__})")
@@ -56,6 +56,12 @@ def count(value: Any, where: str) -> int:
         # No TikTok counter comes near this, and DynamoDB numbers stop at 38 digits.
         raise MalformedResponseError(f"{where}: implausibly large count")
     return number
+
+
+def _is_plain_digits(text: str) -> bool:
+    # str.isdigit() also accepts "²" and other digits int() refuses; and a string of
+    # thousands of digits would hit Python's int-conversion limit before MAX_COUNT's check.
+    return text.isascii() and text.isdigit() and len(text) <= len(str(MAX_COUNT))
 
 
 def optional_count(value: Any, where: str) -> int | None:

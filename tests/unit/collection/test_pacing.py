@@ -62,6 +62,26 @@ def test_a_worker_that_wakes_too_late_gives_its_slot_up_and_queues_again() -> No
     assert wall.now() - 1_000_000 == 2 * policy.interval_ms
 
 
+def test_giving_a_late_slot_up_never_waits_past_the_deadline() -> None:
+    # Given a line booked 50 s ahead and a worker whose every sleep overruns by 2 s
+    state, wall = FakeState(), FakeWall()
+    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    other = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
+    for _ in range(8):
+        other.acquire(max_wait_seconds=1_000)
+
+    def late_sleep(seconds: float) -> None:
+        wall.ms += int(seconds * 1000) + 2_000
+
+    late = RateLimiter(state, policy, wall_ms=wall.now, sleep=late_sleep)
+    started = wall.now()
+    # When it may wait 60 s at most
+    with pytest.raises(NoCapacityError):
+        late.acquire(max_wait_seconds=60)
+    # Then it gave up before sleeping past its deadline (plus one overrun)
+    assert wall.now() - started <= 62_000
+
+
 def test_no_slot_soon_enough_hands_the_work_back() -> None:
     state, wall = FakeState(), FakeWall()
     policy = PacingPolicy(limit_per_window=5, window_seconds=60)

@@ -152,7 +152,7 @@ def test_daily_cycle_writes_snapshot_sample_sentiment_ledger_and_settles_credits
     assert state.spent["2026-11"] == 4 and state.used["2026-11"] == 4  # type: ignore[attr-defined]
 
 
-def test_a_delivery_fetched_elsewhere_right_now_is_handed_back_without_calls() -> None:
+def test_a_delivery_fetched_elsewhere_right_now_is_acknowledged_without_calls() -> None:
     # Given another worker holds the fetch of this very message (a concurrent duplicate)
     provider = FakeProvider()
     deps, parts = _deps(provider)
@@ -161,17 +161,35 @@ def test_a_delivery_fetched_elsewhere_right_now_is_handed_back_without_calls() -
     assert state.claim_fetch(message.key, DAY_START, timedelta(minutes=16))  # type: ignore[attr-defined]
     # When the duplicate is handled
     result = collect(message, 1, deps)
-    # Then it calls nothing, writes nothing and comes back later as a delayed copy
-    assert result.outcome is Outcome.DEFERRED and result.reason == "in_progress"
+    # Then it calls nothing, writes nothing (never a 'missing' over the holder's work) and
+    # sends no copy: the holder's own message is still in flight
+    assert result.outcome is Outcome.DUPLICATE and result.reason == "in_progress"
     assert provider.calls == [] and deps.snapshots.get("brand", DAY_START) is None
-    assert deps.requeue.delays == [5]  # type: ignore[attr-defined]
-    # And once the holder is done, the copy finds the snapshot and calls nothing
-    state.release_fetch(message.key)  # type: ignore[attr-defined]
-    assert collect(message, 1, deps).outcome is Outcome.WRITTEN
+    assert deps.requeue.bodies == []  # type: ignore[attr-defined]
+    # And if the holder died, its redelivery (after the visibility timeout) finds the lease
+    # ended and collects; a later copy stops at the snapshot and calls nothing
+    parts["clock"].set(DAY_START + timedelta(minutes=90))  # type: ignore[attr-defined]
+    assert collect(message, 2, deps).outcome is Outcome.WRITTEN
     provider.calls.clear()
-    assert collect(message, 1, deps).outcome is Outcome.DUPLICATE and provider.calls == []
+    assert collect(message, 3, deps).outcome is Outcome.DUPLICATE and provider.calls == []
     # (a written snapshot leaves its claim to the lease: the snapshot stops later copies)
     assert message.key in state.fetch_leases  # type: ignore[attr-defined]
+
+
+def test_an_ops_notice_that_fails_to_publish_never_hides_a_refused_key() -> None:
+    # Given the API refuses the key and the topic is down
+    provider = FakeProvider()
+    provider.fail_stats = AuthError("401 unauthorized", status=401)
+    deps, _ = _deps(provider)
+
+    class DownNotices:
+        def once(self, key: str, subject: str, text: str) -> None:
+            raise RuntimeError("SNS InternalError")
+
+    deps.notices = DownNotices()
+    # When the message is handled, Then the run still stops calling (FatalRunError)
+    with pytest.raises(FatalRunError):
+        collect(_message(), 1, deps)
 
 
 def test_the_fetch_claim_is_released_even_when_the_fetch_fails() -> None:

@@ -141,3 +141,15 @@ def test_a_snapshot_taken_long_after_its_cycle_gives_no_comparison() -> None:
     # And a few minutes late is still compared
     prompt = ok(6, 2_000, 20).model_copy(update={"taken_at": at(6) + timedelta(minutes=30)})
     assert window_growth(prompt, [ok(0, 1_000, 10)], VIRAL_WINDOW, VIRAL_TOLERANCE) is not None
+
+
+@pytest.mark.parametrize("cycle_hours", [4, 8])
+def test_a_few_minutes_of_lateness_keeps_the_comparison_on_4_and_8_hour_schedules(
+    cycle_hours: int,
+) -> None:
+    # Given a schedule whose 6-hour base sits 8 h back, and a fetch a minute later in its
+    # cycle than the base's
+    base = ok(0, 1_000, 10).model_copy(update={"taken_at": at(0) + timedelta(minutes=10)})
+    now = ok(8, 2_000, 20).model_copy(update={"taken_at": at(8) + timedelta(minutes=11)})
+    # Then the growth is still compared
+    assert window_growth(now, [base], VIRAL_WINDOW, VIRAL_TOLERANCE) is not None

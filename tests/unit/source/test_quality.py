@@ -62,7 +62,7 @@ def test_absurd_counts_and_times_are_malformed_never_stored() -> None:
     from hashtag_tracker.source.errors import MalformedResponseError
     from hashtag_tracker.source.shapes import count, timestamp
 
-    for bad_count in (10**18, 10**45, "9" * 40):
+    for bad_count in (10**18, 10**45, "9" * 40, "²", "9" * 5000):
         with pytest.raises(MalformedResponseError):
             count(bad_count, "viewCount")
     for bad_time in (1e20, float("inf"), 10**20):
