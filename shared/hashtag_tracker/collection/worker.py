@@ -336,8 +336,8 @@ def _fetch_stats(
         )
         raise FatalRunError(str(exc)) from exc
     except OutOfCreditsError as exc:
-        _notify(
-            deps,
+        # A failed publish raises here, so SQS retries the message and the notice with it.
+        deps.notices.once(
             f"credits#{now.strftime('%Y-%m')}",
             "Data API account out of credits",
             f"The data API says the account has no credits left ({exc}).",
@@ -354,8 +354,9 @@ def _fetch_stats(
 
 
 def _notify(deps: WorkerDeps, key: str, subject: str, text: str) -> None:
-    """An ops notice on a path that must still stop calling: a failed publish is logged (the
-    notice stays unsent, so the next message tries again) and never hides the stop."""
+    """An ops notice on a path that must still stop calling: a failed publish is logged and
+    never hides the stop (the notice stays unsent; the message fails, and its retry or the
+    next message tries again)."""
     try:
         deps.notices.once(key, subject, text)
     except Exception as exc:
