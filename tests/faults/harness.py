@@ -504,3 +504,8 @@ def harness_factory(
     yield make
     for harness in made:
         harness.close()
+
+
+# What the fault tests' `harness_factory` fixture returns, and their usual three tags.
+MakeHarness = Callable[..., Harness]
+TAGS = {"calmone": CALM, "calmtwo": CALM, "spiky": SPIKY}

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.simulator import ALWAYS
-from tests.faults.harness import CALM, SPIKY, Expect, Harness, assert_invariants, cycles, viral
+from tests.faults.harness import (
+    TAGS,
+    Expect,
+    MakeHarness,
+    assert_invariants,
+    cycles,
+    viral,
+)
 
 pytestmark = pytest.mark.faults
-
-MakeHarness = Callable[..., Harness]
-TAGS = {"calmone": CALM, "calmtwo": CALM, "spiky": SPIKY}
 
 
 def test_baseline_without_faults(harness_factory: MakeHarness) -> None:

@@ -17,9 +17,10 @@ from hashtag_tracker.simulator import ALWAYS
 from hashtag_tracker.storage.state import RATE_PK
 from tests.faults.harness import (
     CALM,
-    SPIKY,
+    TAGS,
     Expect,
     Harness,
+    MakeHarness,
     assert_invariants,
     cycles,
     private_client,
@@ -28,9 +29,6 @@ from tests.faults.harness import (
 from tests.faults.inject import Params, key_pk
 
 pytestmark = pytest.mark.faults
-
-MakeHarness = Callable[..., Harness]
-TAGS = {"calmone": CALM, "calmtwo": CALM, "spiky": SPIKY}
 
 
 def _snapshots_table(h: Harness) -> Callable[[Params], bool]:

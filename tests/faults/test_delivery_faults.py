@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -12,9 +11,9 @@ from hashtag_tracker.clock import to_iso
 from hashtag_tracker.simulator import ALWAYS, Profile, ProfileKind
 from tests.faults.harness import (
     CALM,
-    SPIKY,
+    TAGS,
     Expect,
-    Harness,
+    MakeHarness,
     assert_invariants,
     cycles,
     viral,
@@ -23,8 +22,6 @@ from tests.faults.inject import Params, key_pk
 
 pytestmark = pytest.mark.faults
 
-MakeHarness = Callable[..., Harness]
-TAGS = {"calmone": CALM, "calmtwo": CALM, "spiky": SPIKY}
 # 12 new videos an hour: 72 in 6 h, never the 200 a viral alert needs.
 BRISK = Profile(ProfileKind.STEADY, base_videos=2_000, base_views=6_000_000, rate=12.0)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hashtag_tracker.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -62,3 +64,17 @@ def deserialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def conditional_write(what: str, write: Callable[[], object]) -> bool:
+    """Run one conditional write: True if applied, False if its condition did not hold;
+    any other failure is a StorageError naming `what`."""
+    try:
+        write()
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise StorageError(f"{what} failed: {exc}") from exc
+    except BotoCoreError as exc:
+        raise StorageError(f"{what} failed: {exc}") from exc
+    return True

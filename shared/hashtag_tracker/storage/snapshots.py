@@ -10,9 +10,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.storage.dynamo import (
+    conditional_write,
     deserialize_item,
     dynamodb_client,
-    error_code,
     serialize_item,
 )
 from hashtag_tracker.storage.errors import StorageError
@@ -41,19 +41,14 @@ class SnapshotStore:
 
     def put(self, snapshot: Snapshot, retention: timedelta) -> bool:
         """Write the cycle's snapshot; False when one is already there (a redelivery)."""
-        try:
-            self._client.put_item(
+        return conditional_write(
+            f"writing snapshot of {snapshot.hashtag!r}",
+            lambda: self._client.put_item(
                 TableName=self.table_name,
                 Item=serialize_item(snapshot_to_item(snapshot, retention)),
                 ConditionExpression="attribute_not_exists(hashtag)",
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise StorageError(f"writing snapshot of {snapshot.hashtag!r} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"writing snapshot of {snapshot.hashtag!r} failed: {exc}") from exc
-        return True
+            ),
+        )
 
     def get(self, hashtag: str, cycle: datetime) -> Snapshot | None:
         try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hashtag_tracker.clock import to_iso
-from hashtag_tracker.storage.dynamo import dynamodb_client, error_code
+from hashtag_tracker.storage.dynamo import conditional_write, dynamodb_client, error_code
 from hashtag_tracker.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -46,8 +46,9 @@ class StateStore:
         A claim that never reached 'done' within `stale_after` (the scheduler crashed midway)
         can be taken over; downstream idempotency makes a second fan-out harmless.
         """
-        try:
-            self._client.update_item(
+        return conditional_write(
+            f"claiming cycle {to_iso(cycle)}",
+            lambda: self._client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": CYCLE_PK}, "sk": {"S": to_iso(cycle)}},
                 UpdateExpression="SET claimed_at = :now, #s = :claimed, expires_at = :exp",
@@ -62,14 +63,8 @@ class StateStore:
                     ":done": {"S": "done"},
                     ":exp": {"N": str(int((now + timedelta(days=30)).timestamp()))},
                 },
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise StorageError(f"claiming cycle {to_iso(cycle)} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"claiming cycle {to_iso(cycle)} failed: {exc}") from exc
-        return True
+            ),
+        )
 
     def finish_cycle(self, cycle: datetime, sent: int, invalid: int) -> None:
         try:
@@ -90,8 +85,9 @@ class StateStore:
     def release_cycle(self, cycle: datetime, claimed_at: datetime) -> None:
         """Free a cycle this run claimed at `claimed_at` and could not fan out (never a done one,
         never a claim another run has taken over since)."""
-        try:
-            self._client.delete_item(
+        conditional_write(
+            f"releasing cycle {to_iso(cycle)}",
+            lambda: self._client.delete_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": CYCLE_PK}, "sk": {"S": to_iso(cycle)}},
                 ConditionExpression="#s <> :done AND claimed_at = :mine",
@@ -100,13 +96,8 @@ class StateStore:
                     ":done": {"S": "done"},
                     ":mine": {"S": to_iso(claimed_at)},
                 },
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return
-            raise StorageError(f"releasing cycle {to_iso(cycle)} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"releasing cycle {to_iso(cycle)} failed: {exc}") from exc
+            ),
+        )
 
     # -- the shared rate-limit slot --------------------------------------------------------
 
@@ -144,8 +135,9 @@ class StateStore:
 
     def reserve_credits(self, month: str, amount: int, budget: int) -> bool:
         """Atomically add `amount` to the month's spend unless that would pass `budget`."""
-        try:
-            self._client.update_item(
+        return conditional_write(
+            "reserving credits",
+            lambda: self._client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": BUDGET_PK}, "sk": {"S": month}},
                 UpdateExpression="ADD spent :n",
@@ -154,14 +146,8 @@ class StateStore:
                     ":n": {"N": str(amount)},
                     ":limit": {"N": str(budget - amount)},
                 },
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise StorageError(f"reserving credits failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"reserving credits failed: {exc}") from exc
-        return True
+            ),
+        )
 
     def settle_credits(self, month: str, reserved: int, used: int) -> None:
         """Give back what a reservation did not use, and count what it did."""
@@ -199,8 +185,9 @@ class StateStore:
 
         The lease outlives any invocation, so a worker that died mid-fetch frees it by expiry.
         """
-        try:
-            self._client.put_item(
+        return conditional_write(
+            f"claiming fetch {key!r}",
+            lambda: self._client.put_item(
                 TableName=self.table_name,
                 Item={
                     "pk": {"S": FETCH_PK},
@@ -210,14 +197,8 @@ class StateStore:
                 },
                 ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
                 ExpressionAttributeValues={":now": {"S": to_iso(now)}},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise StorageError(f"claiming fetch {key!r} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"claiming fetch {key!r} failed: {exc}") from exc
-        return True
+            ),
+        )
 
     def release_fetch(self, key: str) -> None:
         """Free `key` once its collection ended (written, missing, or failed for a retry)."""
@@ -239,8 +220,9 @@ class StateStore:
 
     def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool:
         """True the first time `key` is marked (e.g. one budget alert per month)."""
-        try:
-            self._client.put_item(
+        return conditional_write(
+            f"marking {key!r}",
+            lambda: self._client.put_item(
                 TableName=self.table_name,
                 Item={
                     "pk": {"S": "once"},
@@ -249,9 +231,5 @@ class StateStore:
                     "expires_at": {"N": str(int((now + ttl).timestamp()))},
                 },
                 ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise StorageError(f"marking {key!r} failed: {exc}") from exc
-        return True
+            ),
+        )
