@@ -53,3 +53,15 @@ def test_scavio_provider_without_a_key_is_refused(
     code = demo_main(["--provider", "scavio", "--hashtag", "x", "--out", str(tmp_path)])
     assert code == 2
     assert "SCAVIO_API_KEY" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "17", "two"])
+def test_a_bad_worker_count_is_refused_before_anything_starts(
+    workers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hashtag_tracker.local.demo import parse_args
+
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(["--workers", workers])
+    assert stopped.value.code == 2
+    assert "--workers" in capsys.readouterr().err

@@ -29,6 +29,8 @@ from hashtag_tracker.local.scenario import DEFAULT_START, default_scenario
 from hashtag_tracker.local.session import LocalSession, SessionOptions
 
 DEFAULT_OUT = Path("out")
+# The template allows up to 50 (WorkerMaxConcurrency); a laptop is better served by a few.
+MAX_WORKERS = 16
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -54,7 +56,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=1,
-        help="worker containers polling the fetch queue at once (default 1; 2+ spawns processes)",
+        choices=range(1, MAX_WORKERS + 1),
+        metavar="N",
+        help=f"worker containers polling the fetch queue at once, 1 to {MAX_WORKERS} "
+        "(default 1; 2+ spawns processes)",
     )
     parser.add_argument(
         "--provider",
@@ -179,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
             time_scale=args.time_scale,
             slack=not args.no_slack,
             log_stream=log_stream,
-            workers=max(1, args.workers),
+            workers=args.workers,
         )
         with _stage("starting the emulated stack and the simulator"):
             session = LocalSession(scenario, options).__enter__()

@@ -23,6 +23,7 @@ RATE_PK = "ratelimit"
 BUDGET_PK = "credits"
 CYCLE_PK = "cycle"
 FETCH_PK = "fetch"
+ONCE_PK = "once"
 
 
 @dataclass(frozen=True)
@@ -201,22 +202,21 @@ class StateStore:
         )
 
     def release_fetch(self, key: str) -> None:
-        """Free `key` once its collection ended (written, missing, or failed for a retry)."""
-        try:
-            self._client.delete_item(
-                TableName=self.table_name, Key={"pk": {"S": FETCH_PK}, "sk": {"S": key}}
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"releasing fetch {key!r} failed: {exc}") from exc
+        """Free `key` when its collection failed or was deferred, so the next delivery may
+        collect at once (a written snapshot keeps its claim until the lease ends)."""
+        self._delete(FETCH_PK, key, f"releasing fetch {key!r}")
 
     def unmark(self, key: str) -> None:
         """Forget a mark whose action failed, so it can be done once after all."""
+        self._delete(ONCE_PK, key, f"unmarking {key!r}")
+
+    def _delete(self, pk: str, sk: str, what: str) -> None:
         try:
             self._client.delete_item(
-                TableName=self.table_name, Key={"pk": {"S": "once"}, "sk": {"S": key}}
+                TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}}
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"unmarking {key!r} failed: {exc}") from exc
+            raise StorageError(f"{what} failed: {exc}") from exc
 
     def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool:
         """True the first time `key` is marked (e.g. one budget alert per month)."""
@@ -225,7 +225,7 @@ class StateStore:
             lambda: self._client.put_item(
                 TableName=self.table_name,
                 Item={
-                    "pk": {"S": "once"},
+                    "pk": {"S": ONCE_PK},
                     "sk": {"S": key},
                     "at": {"S": to_iso(now)},
                     "expires_at": {"N": str(int((now + ttl).timestamp()))},
