@@ -23,14 +23,79 @@ from bench.common import bench_session, say, seed_quietly
 from hashtag_tracker.local.runner import LocalRunner
 from hashtag_tracker.local.scenario import default_scenario
 
-TIME_SCALE = 600.0
+# A plan minute lasts 1.5 s: a call slot every ~158 ms, longer than a record's work on the
+# emulator, as the real 6.3 s is on AWS. Much faster (600: 10 ms slots) and every slot a worker
+# booked ahead for its batch has passed before it is used, so the bench would count a booking
+# per call, which AWS never sees.
+TIME_SCALE = 40.0
 WARMUP_CYCLES = 4  # a day, so the measured cycles have the history of a running system
+
+
+class RequestCpu:
+    """CPU of the worker's thread inside each AWS SDK call and data-API request, by operation.
+
+    Patches botocore's `_make_api_call` and requests' `Session.request` while `active`; the
+    thread CPU clock keeps other threads (moto, the simulator) out of it.
+    """
+
+    API = "data API (requests)"
+
+    def __init__(self) -> None:
+        self.active = False
+        self.cpu: Counter[str] = Counter()
+        self.count: Counter[str] = Counter()
+        self._undo: list[Callable[[], None]] = []
+
+    def __enter__(self) -> RequestCpu:
+        import botocore.client
+        import requests.sessions
+
+        self._wrap(botocore.client.BaseClient, "_make_api_call", lambda args: str(args[1]))
+        self._wrap(requests.sessions.Session, "request", lambda args: self.API)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for undo in reversed(self._undo):
+            undo()
+
+    def _wrap(self, owner: Any, name: str, label: Callable[[tuple[Any, ...]], str]) -> None:
+        original = getattr(owner, name)
+        meter = self
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if not meter.active:
+                return original(*args, **kwargs)
+            started = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                key = label(args)
+                meter.cpu[key] += time.thread_time() - started
+                meter.count[key] += 1
+
+        setattr(owner, name, timed)
+        self._undo.append(lambda: setattr(owner, name, original))
+
+    def rows(self, hashtag_cycles: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "operation": op,
+                "per_hashtag": round(self.count[op] / hashtag_cycles, 2),
+                "cpu_ms_per_request": round(1000 * cpu / self.count[op], 2),
+                "cpu_ms_per_hashtag": round(1000 * cpu / hashtag_cycles, 2),
+            }
+            for op, cpu in self.cpu.most_common()
+        ]
 
 
 class WorkerMeter:
     """Wraps the runner's `invoke` to time and count what happens inside worker invocations."""
 
-    def __init__(self, runner: LocalRunner, counter: RequestCounter) -> None:
+    def __init__(
+        self, runner: LocalRunner, counter: RequestCounter, calls: RequestCpu | None = None
+    ) -> None:
+        self.calls = calls
+        self.invocations = 0
         self.records = 0
         self.deferred = 0
         self.keys: set[tuple[str, str]] = set()
@@ -46,12 +111,17 @@ class WorkerMeter:
         if name != "worker":
             return self._invoke(name, event, timeout)
         before = self._counter.snapshot()
+        self.invocations += 1
+        if self.calls is not None:
+            self.calls.active = self.profile is None
         wall, cpu = time.perf_counter(), time.thread_time()
         try:
             if self.profile is not None:
                 return self.profile.runcall(self._invoke, name, event, timeout)
             return self._invoke(name, event, timeout)
         finally:
+            if self.calls is not None:
+                self.calls.active = False
             self.cpu += time.thread_time() - cpu
             self.wall += time.perf_counter() - wall
             self._note(event)
@@ -92,9 +162,14 @@ def profile_shares(profile: cProfile.Profile, top: int = 8) -> list[tuple[str, f
 def _figures(meter: WorkerMeter, calls: int) -> dict[str, Any]:
     hashtag_cycles = max(1, len(meter.keys))  # redeliveries count toward their cycle
     measured = meter.requests
+    rows = meter.calls.rows(hashtag_cycles) if meter.calls is not None else []
+    in_requests = sum(r["cpu_ms_per_hashtag"] for r in rows)
     return {
         "hashtag_cycles": len(meter.keys),
         "records": meter.records,
+        "records_per_invocation": round(meter.records / max(1, meter.invocations), 2),
+        "request_cpu": rows,
+        "cpu_ms_in_requests_per_hashtag": round(in_requests, 2),
         "deferred_records": meter.deferred,
         "cpu_ms_per_hashtag": round(1000 * meter.cpu / hashtag_cycles, 2),
         "wall_ms_per_hashtag": round(1000 * meter.wall / hashtag_cycles, 2),
@@ -119,13 +194,14 @@ def measure(hashtags: int, cycles: int) -> dict[str, Any]:
         say(f"cpu: {len(plan.tracked)} hashtags, {WARMUP_CYCLES} warm-up cycles")
         for when in times[:WARMUP_CYCLES]:
             session.run_cycle(when)
-        meter = WorkerMeter(session.runner, bench.requests)
-        calls_before = sum(session.simulator.truth().calls.values())
-        say(f"cpu: {cycles} measured cycles")
-        for when in times[WARMUP_CYCLES : WARMUP_CYCLES + cycles]:
-            session.run_cycle(when)
-        calls = sum(session.simulator.truth().calls.values()) - calls_before
-        figures = _figures(meter, calls)
+        with RequestCpu() as request_cpu:
+            meter = WorkerMeter(session.runner, bench.requests, request_cpu)
+            calls_before = sum(session.simulator.truth().calls.values())
+            say(f"cpu: {cycles} measured cycles")
+            for when in times[WARMUP_CYCLES : WARMUP_CYCLES + cycles]:
+                session.run_cycle(when)
+            calls = sum(session.simulator.truth().calls.values()) - calls_before
+            figures = _figures(meter, calls)
         say("cpu: one profiled cycle")
         meter.profile = cProfile.Profile(time.thread_time)
         session.run_cycle(times[WARMUP_CYCLES + cycles])

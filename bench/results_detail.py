@@ -147,10 +147,23 @@ def cpu_section(c: dict[str, Any]) -> list[str]:
                 ["data-API requests", c["api_calls_per_hashtag_cycle"]],
             ],
         ),
-        f"Where the worker's CPU goes (cProfile on one more cycle, own time by package, with "
-        f"the thread CPU clock): {shares}. Most of it is the AWS SDK: every DynamoDB request "
-        "costs about 1–2 ms of botocore CPU (building, signing, parsing), so the number of "
-        "requests per hashtag sets the floor.",
+        "CPU inside each request the worker makes (thread CPU around each AWS SDK call and "
+        "each data-API request: building, signing, sending, parsing, retries):",
+        "",
+        *_table(
+            ["request", "per hashtag", "CPU ms per request", "CPU ms per hashtag"],
+            [
+                [r["operation"], r["per_hashtag"], r["cpu_ms_per_request"], r["cpu_ms_per_hashtag"]]
+                for r in c.get("request_cpu", [])
+            ],
+        ),
+        f"Requests account for {c.get('cpu_ms_in_requests_per_hashtag')} ms of the "
+        f"{c['cpu_ms_per_hashtag']} ms per hashtag; the rest is our code, pydantic, Powertools' "
+        f"logging and metrics. A batch averaged {c.get('records_per_invocation')} records "
+        "(BatchSize 5): its fetch claims (one transaction), its credits (one reservation, one "
+        "settlement) and its rate-limit slots (one booking for the records left) are taken "
+        "once per batch. Where the CPU goes by package (cProfile on one more cycle, own time, "
+        f"thread CPU clock): {shares}.",
         "",
     ]
 
@@ -243,6 +256,12 @@ def report_section(rows: list[dict[str, Any]]) -> list[str]:
         "per hashtag rises from 4 weeks of history until the window is full and stays flat "
         f"after: {flat_text}. From the shortest to the longest history (the window filling "
         f"up included): {fill or 'not measured'}.",
+        "",
+        "5,000 hashtags take 9 to 17 minutes per history on the emulator (3.6 M items for 26 "
+        "weeks, 10 GB of moto memory), so the full run leaves them out; they are run alone "
+        "with `python -m bench --sections report --report 5000:4` and `--report 5000:26`: "
+        "[RESULTS-report-5000.md](RESULTS-report-5000.md) (4 weeks) and "
+        "[RESULTS-report-5000x26.md](RESULTS-report-5000x26.md) (26 weeks).",
         "",
     ]
 

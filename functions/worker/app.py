@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hashtag_tracker.collection.batch import BatchProgress
 from hashtag_tracker.collection.handler import WorkerRun, build_worker_deps
 from hashtag_tracker.observability import logger, metrics
 
@@ -23,7 +24,9 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @logger.inject_lambda_context(log_event=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    run = WorkerRun(build_worker_deps(context))
-    return process_partial_response(
-        event=event, record_handler=run.handle, processor=processor, context=context
-    )
+    progress = BatchProgress()
+    run = WorkerRun(build_worker_deps(context, progress), progress=progress)
+    with run.batch(event.get("Records", [])):
+        return process_partial_response(
+            event=event, record_handler=run.handle, processor=processor, context=context
+        )

@@ -66,6 +66,21 @@ def test_a_fetch_claim_is_held_once_until_released_or_its_lease_ends(
     assert state.claim_fetch("brand@T0", T0 + lease + timedelta(seconds=3), lease)
 
 
+def test_fetch_claims_taken_together_refuse_only_the_held_ones(tables: dict[str, str]) -> None:
+    state = StateStore(tables["StateTable"])
+    lease = timedelta(minutes=16)
+    # Given another worker holds rival@T0, and a batch repeats brand@T0
+    assert state.claim_fetch("rival@T0", T0, lease)
+    # When a worker claims its batch in one transaction
+    answer = state.claim_fetches(["brand@T0", "rival@T0", "fan@T0", "brand@T0"], T0, lease)
+    # Then the held key is refused, the others are its own (once each)
+    assert answer.granted == {"brand@T0", "fan@T0"} and answer.refused == {"rival@T0"}
+    assert not state.claim_fetch("brand@T0", T0 + timedelta(seconds=1), lease)
+    assert not state.claim_fetch("fan@T0", T0 + timedelta(seconds=1), lease)
+    # And a batch whose every key is held gets none
+    assert state.claim_fetches(["brand@T0", "fan@T0"], T0, lease).granted == frozenset()
+
+
 def test_credit_budget_is_atomic_under_concurrency(
     tables: dict[str, str], atomic_requests: None
 ) -> None:

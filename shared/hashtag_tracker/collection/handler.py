@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
 import requests
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -12,11 +14,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
 
 from hashtag_tracker.clock import process_clock
+from hashtag_tracker.collection.batch import BatchClaims, BatchProgress
 from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.meter import CallMeter
 from hashtag_tracker.collection.notices import OpsNotices
 from hashtag_tracker.collection.pacing import CreditBudget, PacingPolicy, RateLimiter
 from hashtag_tracker.collection.worker import (
+    FETCH_LEASE,
     AlertHook,
     CollectResult,
     FatalRunError,
@@ -28,6 +32,7 @@ from hashtag_tracker.config import Settings, settings
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.source.scavio import ScavioProvider
 from hashtag_tracker.source.secrets import load_api_key
+from hashtag_tracker.storage.errors import StorageError
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.queue import FetchQueue
 from hashtag_tracker.storage.snapshots import SnapshotStore
@@ -108,11 +113,14 @@ def alert_hook() -> AlertHook | None:
     return build_dispatcher(config.state_table, config.alert_topic_arn, process_clock())
 
 
-def build_worker_deps(context: LambdaContext) -> WorkerDeps:
+def build_worker_deps(context: LambdaContext, progress: BatchProgress | None = None) -> WorkerDeps:
+    """The worker's dependencies for one invocation; `progress` tells the rate limiter how
+    many records are left, so it books their slots in one request."""
     config = settings()
     stores = _stores()
     clock = process_clock()
     limiter = _rate_limiter()
+    ahead = progress or BatchProgress()
 
     def remaining() -> float:
         return float(context.get_remaining_time_in_millis()) / 1000
@@ -122,7 +130,9 @@ def build_worker_deps(context: LambdaContext) -> WorkerDeps:
         config.api_base_url,
         api_key=lambda: load_api_key(config.api_key_secret),
         remaining_seconds=lambda: max(0.0, remaining() - SAFETY_SECONDS),
-        before_call=lambda: limiter.acquire(max(0.0, remaining() - SAFETY_SECONDS)),
+        before_call=lambda: limiter.acquire(
+            max(0.0, remaining() - SAFETY_SECONDS), block=ahead.calls_ahead()
+        ),
         on_call=meter.record,
         session=_session(),
     )
@@ -139,7 +149,7 @@ def build_worker_deps(context: LambdaContext) -> WorkerDeps:
         retention=timedelta(days=config.retention_days),
         max_attempts=config.worker_max_attempts,
         alerts=alert_hook(),
-        claims=stores.state,
+        claims=BatchClaims(stores.state),
     )
 
 
@@ -147,22 +157,86 @@ class WorkerRun:
     """One invocation: handles its records; after a refused key, calls nothing more."""
 
     def __init__(
-        self, deps: WorkerDeps, collect_one: Callable[..., CollectResult] = collect
+        self,
+        deps: WorkerDeps,
+        collect_one: Callable[..., CollectResult] = collect,
+        progress: BatchProgress | None = None,
     ) -> None:
         self.deps = deps
         self._collect = collect_one
+        self.progress = progress or BatchProgress()
         self.fatal: str | None = None
+        self._parsed: dict[str, FetchRecord | ValidationError] = {}
+
+    @contextmanager
+    def batch(self, records: Sequence[dict[str, Any]]) -> Iterator[None]:
+        """Around the batch: its claims and credits taken together, the unused given back.
+
+        Either step failing only costs requests: the records then claim and reserve alone.
+        """
+        messages: list[FetchMessage] = []
+        for raw in records:
+            try:
+                fetch = self._parse(SQSRecord(raw))
+            except (KeyError, TypeError, AttributeError):
+                continue  # not even an SQS record: the batch processor fails it alone
+            if isinstance(fetch, FetchRecord):
+                messages.append(fetch.body)
+        self.progress.left = len(records)
+        self._open(messages)
+        try:
+            yield
+        finally:
+            self._close()
+
+    def _parse(self, record: SQSRecord) -> FetchRecord | ValidationError:
+        if record.message_id not in self._parsed:
+            try:
+                self._parsed[record.message_id] = FetchRecord.from_record(record)
+            except ValidationError as exc:
+                self._parsed[record.message_id] = exc
+        return self._parsed[record.message_id]
+
+    def _open(self, messages: list[FetchMessage]) -> None:
+        if not messages:
+            return
+        now = self.deps.clock.now()
+        claims = self.deps.claims
+        try:
+            if isinstance(claims, BatchClaims):
+                claims.take([m.key for m in messages], now, FETCH_LEASE)
+            worst = sum(self.deps.policy.max_credits(m.hashtag.kind) for m in messages)
+            self.deps.budget.open_pool(now.strftime("%Y-%m"), worst)
+        except StorageError as exc:
+            logger.warning("batch bookkeeping not taken together", extra={"error": str(exc)})
+
+    def _close(self) -> None:
+        try:
+            self.deps.budget.close_pool()
+        except StorageError as exc:
+            metrics.add_metric(name="CreditSettleFailed", unit="Count", value=1)
+            logger.error("credits of the batch not settled", extra={"error": str(exc)[:300]})
+        if isinstance(self.deps.claims, BatchClaims):
+            try:
+                self.deps.claims.release_unused()
+            except StorageError as exc:  # the leases end by themselves
+                logger.warning("unused fetch claims not released", extra={"error": str(exc)})
 
     def handle(self, record: SQSRecord) -> dict[str, object]:
         try:
-            fetch = FetchRecord.from_record(record)
-        except ValidationError as exc:
+            return self._handle(record)
+        finally:
+            self.progress.left -= 1
+
+    def _handle(self, record: SQSRecord) -> dict[str, object]:
+        fetch = self._parse(record)
+        if isinstance(fetch, ValidationError):
             metrics.add_metric(name="MalformedMessages", unit="Count", value=1)
             logger.error(
                 "malformed fetch message; it goes to the DLQ after its retries",
-                extra={"message_id": record.message_id, "error": str(exc)[:500]},
+                extra={"message_id": record.message_id, "error": str(fetch)[:500]},
             )
-            raise
+            raise fetch
         message: FetchMessage = fetch.body
         logger.append_keys(correlation_id=message.key, hashtag=message.hashtag.hashtag)
         if self.fatal:

@@ -11,6 +11,7 @@ the plan allows.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -78,33 +79,62 @@ class RateLimiter:
         self._wall_ms = wall_ms
         self._sleep = sleep
         self._observed: int | None = None
+        self._pool: deque[int] = deque()  # slots booked ahead by this container, in order
         self.waited_seconds = 0.0
         self.slots = 0
         self.late_slots = 0
 
-    def acquire(self, max_wait_seconds: float) -> None:
-        """Block until this caller owns a call slot, or raise NoCapacityError."""
+    def acquire(self, max_wait_seconds: float, block: int = 1) -> None:
+        """Block until this caller owns a call slot, or raise NoCapacityError.
+
+        `block` is how many calls the caller expects to make soon (one per record left in
+        its SQS batch): one compare-and-swap then books that many consecutive slots, which
+        this container uses one per call, in order, before it books again.
+        """
         interval = self._policy.interval_ms
         # One deadline for every attempt: a late slot given up must not restart the budget.
         deadline = self._wall_ms() + max_wait_seconds * 1000
-        for _ in range(MAX_CAS_ATTEMPTS):
+        attempts = 0
+        while attempts < MAX_CAS_ATTEMPTS:
             now = self._wall_ms()
-            slot = now if self._observed is None else max(now, self._observed)
-            wait = (slot - now) / 1000
-            if slot > deadline:
-                raise NoCapacityError(wait)
-            answer = self._store.reserve_slot(self._observed, slot, slot + interval)
-            self._observed = answer.observed_ms
-            if answer.granted:
-                if wait > 0:
-                    self.waited_seconds += wait
-                    self._sleep(wait)
-                if self._is_late(slot):
-                    self.late_slots += 1
+            slot = self._pooled(now, deadline)
+            if slot is None:
+                attempts += 1
+                slot = now if self._observed is None else max(now, self._observed)
+                if slot > deadline:
+                    raise NoCapacityError((slot - now) / 1000)
+                count = max(1, min(block, 1 + int((deadline - slot) // interval)))
+                answer = self._store.reserve_slot(self._observed, slot, slot + count * interval)
+                self._observed = answer.observed_ms
+                if not answer.granted:
                     continue
-                self.slots += 1
-                return
+                self._pool.extend(slot + i * interval for i in range(1, count))
+            wait = (slot - now) / 1000
+            if wait > 0:
+                self.waited_seconds += wait
+                self._sleep(wait)
+            if self._is_late(slot):
+                self.late_slots += 1
+                continue
+            self.slots += 1
+            return
         raise NoCapacityError(self._policy.interval_ms / 1000)
+
+    def _pooled(self, now_ms: int, deadline_ms: float) -> int | None:
+        """The next slot this container booked earlier and can still use; None if none.
+
+        Slots already too late are dropped; a slot past the deadline stays booked for a
+        later call (of this invocation or the container's next one) and ends this wait.
+        """
+        tolerance = self._policy.late_tolerance_ms or 0
+        while self._pool and now_ms - self._pool[0] > tolerance:
+            self._pool.popleft()
+            self.late_slots += 1
+        if not self._pool:
+            return None
+        if self._pool[0] > deadline_ms:
+            raise NoCapacityError((self._pool[0] - now_ms) / 1000)
+        return self._pool.popleft()
 
     def _is_late(self, slot_ms: int) -> bool:
         """A call starting this late may land right before the next booked slot."""
@@ -112,21 +142,71 @@ class RateLimiter:
         return tolerance is not None and self._wall_ms() - slot_ms > tolerance
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """Credits set aside for one message; `pooled` ones came from the batch's pool."""
+
+    month: str
+    amount: int
+    pooled: bool = False
+
+
+@dataclass
+class _Pool:
+    month: str
+    reserved: int
+    available: int
+    used: int = 0
+
+
 class CreditBudget:
-    """Reserves credits before calls and settles to what was really charged."""
+    """Reserves credits before calls and settles to what was really charged.
+
+    A worker opens one pool for its whole SQS batch (one conditional update for every
+    record's worst case) and settles it once; records then reserve from the pool without a
+    request. A batch the budget cannot cover whole reserves record by record, so the month's
+    last credits are still used precisely.
+    """
 
     def __init__(self, store: CreditStore, monthly_budget: int) -> None:
         self._store = store
         self._budget = monthly_budget
+        self._pool: _Pool | None = None
 
-    def reserve(self, month: str, amount: int) -> None:
-        if amount <= 0:
-            return
+    def open_pool(self, month: str, amount: int) -> bool:
+        """Reserve `amount` for the coming records; False (no pool) if the month can't."""
+        if amount <= 0 or self._pool is not None:
+            return False
         if not self._store.reserve_credits(month, amount, self._budget):
+            return False
+        self._pool = _Pool(month, amount, amount)
+        return True
+
+    def close_pool(self) -> None:
+        """Give the pool's unused credits back and count what its records used."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            self._store.settle_credits(pool.month, pool.reserved, pool.used)
+
+    def reserve(self, month: str, amount: int) -> Reservation:
+        pool = self._pool
+        if pool is not None and pool.month == month and 0 < amount <= pool.available:
+            pool.available -= amount
+            return Reservation(month, amount, pooled=True)
+        if amount > 0 and not self._store.reserve_credits(month, amount, self._budget):
             raise BudgetExhaustedError(
                 f"monthly credit budget of {self._budget} reached for {month}"
             )
+        return Reservation(month, max(0, amount))
 
-    def settle(self, month: str, reserved: int, used: int) -> None:
-        if reserved or used:
-            self._store.settle_credits(month, reserved, used)
+    def settle(self, reservation: Reservation, used: int) -> None:
+        pool = self._pool
+        if reservation.pooled and pool is not None and pool.month == reservation.month:
+            pool.available += reservation.amount - used
+            pool.used += used
+        elif reservation.pooled:
+            # Its pool was closed first and gave the whole amount back: count the use only.
+            if used:
+                self._store.settle_credits(reservation.month, 0, used)
+        elif reservation.amount or used:
+            self._store.settle_credits(reservation.month, reservation.amount, used)

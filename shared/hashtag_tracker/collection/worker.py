@@ -66,8 +66,6 @@ class FatalRunError(RuntimeError):
 
 
 class SnapshotPort(Protocol):
-    def get(self, hashtag: str, cycle: datetime) -> Snapshot | None: ...
-
     def put(self, snapshot: Snapshot, retention: timedelta) -> bool: ...
 
     def between(
@@ -226,17 +224,16 @@ class _Collector:
 def collect(message: FetchMessage, receive_count: int, deps: WorkerDeps) -> CollectResult:
     """Collect one hashtag for one cycle. Raises RetryLaterError, FatalRunError, StorageError."""
     item = message.hashtag
-    existing = deps.snapshots.get(item.hashtag, message.cycle)
-    since, until = history_window(message.cycle)
+    existing, history = _history(message, deps)
     if existing is not None:
         # A redelivery: no API call; re-run the alerts, whose store makes them exactly-once,
         # so a publish that failed after the snapshot was written is not lost.
         if deps.alerts is not None and existing.usable:
-            deps.alerts(item, existing, deps.snapshots.between(item.hashtag, since, until))
+            deps.alerts(item, existing, history)
         return CollectResult(Outcome.DUPLICATE)
     now = deps.clock.now()
     if deps.claims is None:
-        return _collect_claimed(message, receive_count, deps, now, since, until)
+        return _collect_claimed(message, receive_count, deps, now, history)
     if not deps.claims.claim_fetch(message.key, now, FETCH_LEASE):
         # Another worker is fetching this very message right now: this copy is a duplicate.
         # The holder's own SQS message stays in flight until it succeeds, and comes back
@@ -244,7 +241,7 @@ def collect(message: FetchMessage, receive_count: int, deps: WorkerDeps) -> Coll
         # acknowledging this copy loses nothing and never pays the data API twice.
         return CollectResult(Outcome.DUPLICATE, reason="in_progress")
     try:
-        result = _collect_claimed(message, receive_count, deps, now, since, until)
+        result = _collect_claimed(message, receive_count, deps, now, history)
     except BaseException:
         deps.claims.release_fetch(message.key)  # the SQS retry must find the fetch free
         raise
@@ -255,19 +252,26 @@ def collect(message: FetchMessage, receive_count: int, deps: WorkerDeps) -> Coll
     return result
 
 
+def _history(message: FetchMessage, deps: WorkerDeps) -> tuple[Snapshot | None, list[Snapshot]]:
+    """This cycle's snapshot if one is written already, and the history before it: one
+    query up to and including the cycle, instead of a read and a query."""
+    since, until = history_window(message.cycle)
+    found = deps.snapshots.between(message.hashtag.hashtag, since, message.cycle)
+    existing = next((s for s in found if s.cycle == message.cycle), None)
+    return existing, [s for s in found if s.cycle <= until]
+
+
 def _collect_claimed(
     message: FetchMessage,
     receive_count: int,
     deps: WorkerDeps,
     now: datetime,
-    since: datetime,
-    until: datetime,
+    history: list[Snapshot],
 ) -> CollectResult:
     item = message.hashtag
     month = now.strftime("%Y-%m")
-    reserved = deps.policy.max_credits(item.kind)
     try:
-        deps.budget.reserve(month, reserved)
+        reservation = deps.budget.reserve(month, deps.policy.max_credits(item.kind))
     except BudgetExhaustedError as exc:
         deps.notices.once(
             f"budget#{month}",
@@ -277,9 +281,9 @@ def _collect_claimed(
         return _record_missing(message, deps, now, "budget_exhausted", 0, 0)
     collector = _Collector(message, deps)
     try:
-        return _collect_with_budget(message, receive_count, deps, collector, since, until, now)
+        return _collect_with_budget(message, receive_count, deps, collector, history, now)
     finally:
-        deps.budget.settle(month, reserved, collector.credits)
+        deps.budget.settle(reservation, collector.credits)
 
 
 def _record_missing(
@@ -301,14 +305,12 @@ def _collect_with_budget(
     receive_count: int,
     deps: WorkerDeps,
     c: _Collector,
-    since: datetime,
-    until: datetime,
+    history: list[Snapshot],
     now: datetime,
 ) -> CollectResult:
     fetched = _fetch_stats(message, receive_count, deps, c, now)
     if isinstance(fetched, CollectResult):
         return fetched
-    history = deps.snapshots.between(message.hashtag.hashtag, since, until)
     quality = classify_stats(fetched, [s for s in history if s.usable])
     if quality is StatsQuality.SUSPECT:
         return _record_suspect(message, deps, c, fetched, now)

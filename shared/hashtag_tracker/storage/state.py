@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -24,6 +24,7 @@ BUDGET_PK = "credits"
 CYCLE_PK = "cycle"
 FETCH_PK = "fetch"
 ONCE_PK = "once"
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,29 @@ class SlotAnswer:
 
     granted: bool
     observed_ms: int | None
+
+
+@dataclass(frozen=True)
+class ClaimAnswer:
+    """Fetch claims taken together: those now ours, and those another worker holds; any key
+    in neither was not decided (claim it alone)."""
+
+    granted: frozenset[str]
+    refused: frozenset[str]
+
+
+def _fetch_claim(key: str, now: datetime, lease: timedelta) -> dict[str, Any]:
+    """The conditional put that claims one fetch: free, or its lease ran out."""
+    return {
+        "Item": {
+            "pk": {"S": FETCH_PK},
+            "sk": {"S": key},
+            "lease_until": {"S": to_iso(now + lease)},
+            "expires_at": {"N": str(int((now + lease + timedelta(days=1)).timestamp()))},
+        },
+        "ConditionExpression": "attribute_not_exists(pk) OR lease_until < :now",
+        "ExpressionAttributeValues": {":now": {"S": to_iso(now)}},
+    }
 
 
 class StateStore:
@@ -189,17 +213,53 @@ class StateStore:
         return conditional_write(
             f"claiming fetch {key!r}",
             lambda: self._client.put_item(
-                TableName=self.table_name,
-                Item={
-                    "pk": {"S": FETCH_PK},
-                    "sk": {"S": key},
-                    "lease_until": {"S": to_iso(now + lease)},
-                    "expires_at": {"N": str(int((now + lease + timedelta(days=1)).timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(pk) OR lease_until < :now",
-                ExpressionAttributeValues={":now": {"S": to_iso(now)}},
+                TableName=self.table_name, **_fetch_claim(key, now, lease)
             ),
         )
+
+    def claim_fetches(self, keys: list[str], now: datetime, lease: timedelta) -> ClaimAnswer:
+        """Claim many fetches in one transaction (an SQS batch's worth, at most 100 keys).
+
+        A key held by someone else cancels the transaction; it is refused and the rest are
+        tried again. A key that conflicts with another transaction at the same moment is left
+        undecided, for the caller to claim alone.
+        """
+        pending = list(dict.fromkeys(keys))[:MAX_TRANSACTION_ITEMS]
+        refused: set[str] = set()
+        undecided: set[str] = set()
+        while pending:
+            puts: list[Any] = [
+                {"Put": {"TableName": self.table_name, **_fetch_claim(k, now, lease)}}
+                for k in pending
+            ]
+            try:
+                self._client.transact_write_items(TransactItems=puts)
+                break
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise StorageError(f"claiming {len(pending)} fetches failed: {exc}") from exc
+                codes = [
+                    str(r.get("Code", "")) for r in exc.response.get("CancellationReasons", [])
+                ]
+                if len(codes) != len(pending):
+                    raise StorageError(
+                        f"claiming fetches: cancelled without reasons ({exc})"
+                    ) from exc
+                refused.update(
+                    k for k, c in zip(pending, codes, strict=True) if c == "ConditionalCheckFailed"
+                )
+                undecided.update(
+                    k
+                    for k, c in zip(pending, codes, strict=True)
+                    if c not in ("None", "", "ConditionalCheckFailed")
+                )
+                left = [k for k in pending if k not in refused and k not in undecided]
+                if len(left) == len(pending):
+                    raise StorageError(f"claiming fetches: cancelled for no key ({codes})") from exc
+                pending = left
+            except BotoCoreError as exc:
+                raise StorageError(f"claiming {len(pending)} fetches failed: {exc}") from exc
+        return ClaimAnswer(granted=frozenset(pending), refused=frozenset(refused))
 
     def release_fetch(self, key: str) -> None:
         """Free `key` when its collection failed or was deferred, so the next delivery may

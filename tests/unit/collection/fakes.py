@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
-from hashtag_tracker.storage.state import SlotAnswer
+from hashtag_tracker.storage.state import ClaimAnswer, SlotAnswer
 
 
 class FakeClaims:
@@ -98,6 +98,7 @@ class FakeState:
         self.used: dict[str, int] = {}
         self.marks: set[str] = set()
         self.fetch_leases: dict[str, datetime] = {}
+        self.batch_claims = 0
 
     def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer:
         if self.next_ms != observed_ms:
@@ -121,6 +122,13 @@ class FakeState:
             return False
         self.fetch_leases[key] = now + lease
         return True
+
+    def claim_fetches(self, keys: list[str], now: datetime, lease: timedelta) -> ClaimAnswer:
+        self.batch_claims += 1
+        held = {k for k in keys if k in self.fetch_leases and self.fetch_leases[k] >= now}
+        for key in set(keys) - held:
+            self.fetch_leases[key] = now + lease
+        return ClaimAnswer(granted=frozenset(set(keys) - held), refused=frozenset(held))
 
     def release_fetch(self, key: str) -> None:
         self.fetch_leases.pop(key, None)

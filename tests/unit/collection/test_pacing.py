@@ -11,6 +11,7 @@ from hashtag_tracker.collection.pacing import (
     PacingPolicy,
     RateLimiter,
 )
+from hashtag_tracker.storage.state import SlotAnswer
 from tests.unit.collection.fakes import FakeState
 
 
@@ -97,8 +98,8 @@ def test_no_slot_soon_enough_hands_the_work_back() -> None:
 def test_budget_refuses_reservations_past_the_month_and_settles_to_actual() -> None:
     state = FakeState()
     budget = CreditBudget(state, monthly_budget=10)
-    budget.reserve("2026-11", 4)
-    budget.settle("2026-11", reserved=4, used=1)
+    first = budget.reserve("2026-11", 4)
+    budget.settle(first, used=1)
     budget.reserve("2026-11", 4)
     budget.reserve("2026-11", 4)
     assert state.spent["2026-11"] == 9
@@ -106,3 +107,110 @@ def test_budget_refuses_reservations_past_the_month_and_settles_to_actual() -> N
         budget.reserve("2026-11", 4)
     budget.reserve("2026-12", 4)  # a new month starts afresh
     assert state.used["2026-11"] == 1
+
+
+class CountingState(FakeState):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+
+    def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer:
+        self.requests += 1
+        return super().reserve_slot(observed_ms, slot_ms, next_ms)
+
+    def reserve_credits(self, month: str, amount: int, budget: int) -> bool:
+        self.requests += 1
+        return super().reserve_credits(month, amount, budget)
+
+    def settle_credits(self, month: str, reserved: int, used: int) -> None:
+        self.requests += 1
+        super().settle_credits(month, reserved, used)
+
+
+def test_a_batch_pool_reserves_and_settles_once_with_the_same_totals() -> None:
+    # Given a pool opened for five records' worst case (4 credits each)
+    state = CountingState()
+    budget = CreditBudget(state, monthly_budget=1_000)
+    assert budget.open_pool("2026-11", 20)
+    # When five records reserve their worst case and use 1, 2, 1, 4 and 5 credits
+    for used in (1, 2, 1, 4, 5):
+        budget.settle(budget.reserve("2026-11", 4), used=used)
+    # Then nothing was written until the pool closes, once, to what was really used
+    assert state.requests == 1 and state.spent["2026-11"] == 20
+    budget.close_pool()
+    assert state.requests == 2
+    assert state.spent["2026-11"] == 13 and state.used["2026-11"] == 13
+
+
+def test_a_batch_the_budget_cannot_cover_reserves_record_by_record() -> None:
+    # Given 6 credits left in the month and a batch whose worst case is 8
+    state = FakeState()
+    budget = CreditBudget(state, monthly_budget=10)
+    budget.settle(budget.reserve("2026-11", 4), used=4)
+    # When the pool cannot be opened
+    assert not budget.open_pool("2026-11", 8)
+    # Then records still use the month's last credits one by one, and the next one is refused
+    budget.settle(budget.reserve("2026-11", 4), used=4)
+    with pytest.raises(BudgetExhaustedError):
+        budget.reserve("2026-11", 4)
+    assert state.spent["2026-11"] == 8
+
+
+def test_a_pooled_reservation_settled_after_its_pool_counts_its_use_once() -> None:
+    state = FakeState()
+    budget = CreditBudget(state, monthly_budget=100)
+    budget.open_pool("2026-11", 8)
+    late = budget.reserve("2026-11", 4)
+    budget.close_pool()  # gives all 8 back: the record had not settled yet
+    budget.settle(late, used=3)
+    assert state.spent["2026-11"] == 3 and state.used["2026-11"] == 3
+
+
+def _alternating_batches(block: bool) -> tuple[int, list[int]]:
+    """Two workers alternate batches of five calls, 40 calls in all: (requests, call times)."""
+    state, wall = CountingState(), FakeWall()
+    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    limiters = [RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep) for _ in range(2)]
+    calls: list[int] = []
+    for batch in range(8):
+        limiter = limiters[batch % 2]
+        for left in range(5, 0, -1):
+            limiter.acquire(max_wait_seconds=600, block=left if block else 1)
+            calls.append(wall.now())
+    return state.requests, calls
+
+
+def test_a_block_of_slots_costs_one_request_and_keeps_the_plan() -> None:
+    # Given two workers booking blocks of slots for their batches, or one slot per call
+    requests, calls = _alternating_batches(block=True)
+    one_by_one, _ = _alternating_batches(block=False)
+    # Then a batch costs one booking (plus one compare-and-swap that misses after the other
+    # worker's turn) instead of one per call
+    assert one_by_one >= 40 and requests <= 2 * 8
+    # And no 60-second window holds more than 10 calls, at the ideal pace
+    for i, start in enumerate(calls):
+        assert len([t for t in calls[i:] if t - start < 60_000]) <= 10
+    assert calls[-1] - calls[0] <= 39 * 6_000 * 1.06
+
+
+def test_booked_slots_a_worker_wakes_too_late_for_are_dropped_not_used() -> None:
+    # Given a worker that booked five slots and then overslept by 21 s
+    state, wall = FakeState(), FakeWall()
+    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    limiter = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    limiter.acquire(max_wait_seconds=600, block=5)
+    first = wall.now()
+    wall.ms += 21_000
+    # When it asks for its next slot
+    limiter.acquire(max_wait_seconds=600)
+    # Then the slots that passed are given up and it calls at a slot still ahead
+    assert limiter.late_slots == 3
+    assert wall.now() == first + 4 * policy.interval_ms
+
+
+def test_a_block_never_books_past_the_deadline() -> None:
+    state, wall = FakeState(), FakeWall()
+    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    limiter = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    limiter.acquire(max_wait_seconds=15, block=10)  # room for 3 slots within 15 s
+    assert state.next_ms == 1_000_000 + 3 * policy.interval_ms

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
 
 from functions.worker.app import processor
+from hashtag_tracker.collection.batch import BatchClaims
 from hashtag_tracker.collection.handler import WorkerRun
+from hashtag_tracker.collection.pacing import CreditBudget
+from hashtag_tracker.collection.worker import WorkerDeps
+from hashtag_tracker.models.hashtag import HashtagKind
 from hashtag_tracker.source.errors import AuthError
+from hashtag_tracker.storage.errors import StorageError
+from hashtag_tracker.storage.state import ClaimAnswer
+from tests.unit.collection.fakes import FakeState
 from tests.unit.collection.test_worker import FakeProvider, _deps
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
@@ -56,3 +64,90 @@ def test_a_refused_key_fails_the_rest_of_the_batch_without_calling() -> None:
     answer = _run(_event(*bodies), WorkerRun(deps))
     assert len(answer["batchItemFailures"]) == 3
     assert provider.calls == ["stats"]  # one refused call, then none
+
+
+class CountingCredits(FakeState):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reservations: list[int] = []
+        self.settlements: list[tuple[int, int]] = []
+
+    def reserve_credits(self, month: str, amount: int, budget: int) -> bool:
+        self.reservations.append(amount)
+        return super().reserve_credits(month, amount, budget)
+
+    def settle_credits(self, month: str, reserved: int, used: int) -> None:
+        self.settlements.append((reserved, used))
+        super().settle_credits(month, reserved, used)
+
+
+def _batch_deps(provider: FakeProvider) -> tuple[WorkerDeps, CountingCredits]:
+    deps, _ = _deps(provider)
+    state = CountingCredits()
+    deps.budget = CreditBudget(state, 10_000)
+    deps.claims = BatchClaims(state)
+    return deps, state
+
+
+def _bodies(*tags: str) -> list[str]:
+    body = json.loads(json.loads((EVENTS / "worker_batch.json").read_text())["Records"][0]["body"])
+    bodies = []
+    for tag in tags:
+        body["hashtag"]["hashtag"] = tag
+        bodies.append(json.dumps(body))
+    return bodies
+
+
+def test_a_batch_claims_and_reserves_once_and_settles_once_to_what_it_used() -> None:
+    # Given a batch of five messages, one of them a second copy of another
+    provider = FakeProvider()
+    deps, state = _batch_deps(provider)
+    event = _event(*_bodies("a", "b", "c", "d", "a"))
+    run = WorkerRun(deps)
+    # When the worker handles it
+    with run.batch(event["Records"]):
+        answer = _run(event, run)
+    # Then the copy is acknowledged without a call, the rest paid once each
+    assert answer == {"batchItemFailures": []}
+    assert provider.calls.count("stats") == 4
+    # And the claims took one request, the credits one reservation and one settlement
+    assert state.batch_claims == 1
+    worst = deps.policy.max_credits(HashtagKind.CAMPAIGN)
+    assert len(state.reservations) == 1 and state.reservations[0] == 5 * worst
+    assert state.settlements == [(5 * worst, provider.meter.credits)]
+    assert sum(state.spent.values()) == provider.meter.credits
+    assert run.progress.left == 0
+
+
+def test_claims_of_records_that_never_collected_are_given_back() -> None:
+    # Given a batch whose first call finds the key refused
+    provider = FakeProvider()
+    provider.fail_stats = AuthError("401 unauthorized", status=401)
+    deps, state = _batch_deps(provider)
+    event = _event(*_bodies("a", "b", "c"))
+    run = WorkerRun(deps)
+    # When the worker handles it
+    with run.batch(event["Records"]):
+        answer = _run(event, run)
+    # Then every record goes back, and no claim is left behind to block their retries
+    assert len(answer["batchItemFailures"]) == 3
+    assert state.fetch_leases == {}
+    assert sum(state.spent.values()) == provider.meter.credits
+
+
+def test_a_batch_the_store_cannot_claim_together_claims_record_by_record() -> None:
+    class NoTransactions(CountingCredits):
+        def claim_fetches(self, keys: list[str], now: datetime, lease: timedelta) -> ClaimAnswer:
+            raise StorageError("TransactWriteItems throttled")
+
+    provider = FakeProvider()
+    deps, _ = _deps(provider)
+    state = NoTransactions()
+    deps.claims = BatchClaims(state)
+    deps.budget = CreditBudget(state, 10_000)
+    event = _event(*_bodies("a", "b", "a"))
+    run = WorkerRun(deps)
+    with run.batch(event["Records"]):
+        answer = _run(event, run)
+    assert answer == {"batchItemFailures": []}
+    assert provider.calls.count("stats") == 2  # the copy is still refused by its own claim
