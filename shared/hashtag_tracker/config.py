@@ -33,6 +33,9 @@ class Settings(BaseModel):
     # The plan's rate-limit window; only the local runner shortens it (time-scaled simulator).
     rate_window_seconds: float = Field(60.0, gt=0, alias="RATE_WINDOW_SECONDS")
     worker_max_attempts: int = Field(3, ge=1, le=10, alias="WORKER_MAX_ATTEMPTS")
+    # How many worker invocations may run at once (the event source's MaximumConcurrency):
+    # a batch pools its credits only while the month has that many batches' worth left.
+    worker_max_concurrency: int = Field(2, ge=1, le=1000, alias="WORKER_MAX_CONCURRENCY")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

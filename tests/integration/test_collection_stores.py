@@ -55,30 +55,40 @@ def test_a_fetch_claim_is_held_once_until_released_or_its_lease_ends(
 ) -> None:
     state = StateStore(tables["StateTable"])
     lease = timedelta(minutes=16)
-    # Given one worker holds the fetch of brand@T0
-    assert state.claim_fetch("brand@T0", T0, lease)
+    # Given one worker invocation holds the fetch of brand@T0
+    assert state.claim_fetch("brand@T0", T0, lease, owner="w1")
     # Then a concurrent duplicate is refused, another message is not
-    assert not state.claim_fetch("brand@T0", T0 + timedelta(seconds=1), lease)
-    assert state.claim_fetch("rival@T0", T0, lease)
-    # And a release frees it at once; a holder that died frees it when the lease ends
-    state.release_fetch("brand@T0")
-    assert state.claim_fetch("brand@T0", T0 + timedelta(seconds=2), lease)
-    assert state.claim_fetch("brand@T0", T0 + lease + timedelta(seconds=3), lease)
+    assert not state.claim_fetch("brand@T0", T0 + timedelta(seconds=1), lease, owner="w2")
+    assert state.claim_fetch("rival@T0", T0, lease, owner="w2")
+    # And its own retried request finds it its own (a first attempt that went through)
+    assert state.claim_fetch("brand@T0", T0 + timedelta(seconds=1), lease, owner="w1")
+    # And only its owner can release it; a release frees it at once
+    state.release_fetch("brand@T0", owner="w2")
+    assert not state.claim_fetch("brand@T0", T0 + timedelta(seconds=2), lease, owner="w3")
+    state.release_fetch("brand@T0", owner="w1")
+    assert state.claim_fetch("brand@T0", T0 + timedelta(seconds=2), lease, owner="w3")
+    # And a holder that died frees it when the lease ends
+    assert state.claim_fetch("brand@T0", T0 + lease + timedelta(seconds=3), lease, owner="w4")
 
 
 def test_fetch_claims_taken_together_refuse_only_the_held_ones(tables: dict[str, str]) -> None:
     state = StateStore(tables["StateTable"])
     lease = timedelta(minutes=16)
     # Given another worker holds rival@T0, and a batch repeats brand@T0
-    assert state.claim_fetch("rival@T0", T0, lease)
+    assert state.claim_fetch("rival@T0", T0, lease, owner="other")
     # When a worker claims its batch in one transaction
-    answer = state.claim_fetches(["brand@T0", "rival@T0", "fan@T0", "brand@T0"], T0, lease)
+    keys = ["brand@T0", "rival@T0", "fan@T0", "brand@T0"]
+    answer = state.claim_fetches(keys, T0, lease, owner="me")
     # Then the held key is refused, the others are its own (once each)
     assert answer.granted == {"brand@T0", "fan@T0"} and answer.refused == {"rival@T0"}
-    assert not state.claim_fetch("brand@T0", T0 + timedelta(seconds=1), lease)
-    assert not state.claim_fetch("fan@T0", T0 + timedelta(seconds=1), lease)
-    # And a batch whose every key is held gets none
-    assert state.claim_fetches(["brand@T0", "fan@T0"], T0, lease).granted == frozenset()
+    assert not state.claim_fetch("brand@T0", T0 + timedelta(seconds=1), lease, owner="other")
+    assert not state.claim_fetch("fan@T0", T0 + timedelta(seconds=1), lease, owner="other")
+    # And another worker's batch of held keys gets none
+    other = state.claim_fetches(["brand@T0", "fan@T0"], T0, lease, owner="other")
+    assert other.granted == frozenset()
+    # And the same transaction sent again (its first answer lost) still grants them
+    again = state.claim_fetches(["brand@T0", "fan@T0"], T0, lease, owner="me")
+    assert again.granted == {"brand@T0", "fan@T0"}
 
 
 def test_credit_budget_is_atomic_under_concurrency(

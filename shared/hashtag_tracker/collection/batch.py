@@ -9,7 +9,8 @@ the batch ends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -17,58 +18,75 @@ from hashtag_tracker.storage.state import ClaimAnswer
 
 
 class ClaimStore(Protocol):
-    def claim_fetch(self, key: str, now: datetime, lease: timedelta) -> bool: ...
+    def claim_fetch(self, key: str, now: datetime, lease: timedelta, owner: str) -> bool: ...
 
-    def claim_fetches(self, keys: list[str], now: datetime, lease: timedelta) -> ClaimAnswer: ...
+    def claim_fetches(
+        self, keys: list[str], now: datetime, lease: timedelta, owner: str
+    ) -> ClaimAnswer: ...
 
-    def release_fetch(self, key: str) -> None: ...
+    def release_fetch(self, key: str, owner: str) -> None: ...
 
 
 @dataclass
 class BatchProgress:
-    """Records of the current invocation not handled yet: each needs at least one call."""
+    """Records of the current invocation not handled yet (each needs at least one call),
+    and what to do when the batch ends (give unused rate-limit slots back)."""
 
     left: int = 0
+    on_end: list[Callable[[], None]] = field(default_factory=list)
 
     def calls_ahead(self) -> int:
         return max(1, self.left)
 
+    def end(self) -> None:
+        for action in self.on_end:
+            action()
+
 
 class BatchClaims:
-    """Fetch claims for one invocation: taken together up front, each used at most once.
+    """Fetch claims for one invocation (`owner`): taken together up front, each used once.
 
-    A key taken up front is this worker's for the first record that asks; a key another
-    worker held up front is refused without a request; any other key (a second copy of a
-    message in the same batch, a key left undecided) is claimed alone, as without a batch.
+    A key taken up front is this invocation's for the first record that asks; a key another
+    worker held up front is refused without a request; any other key is claimed alone, as
+    without a batch. Claims carry their owner, so when the batch's transaction went through
+    but its answer was lost, each record's own claim finds the key already its own. A key
+    this invocation collected once is refused to a second copy of the message in the batch.
     """
 
-    def __init__(self, store: ClaimStore) -> None:
+    def __init__(self, store: ClaimStore, owner: str) -> None:
         self._store = store
+        self.owner = owner
         self._granted: set[str] = set()
         self._refused: set[str] = set()
+        self._used: set[str] = set()
 
     def take(self, keys: list[str], now: datetime, lease: timedelta) -> None:
         if not keys:
             return
-        answer = self._store.claim_fetches(keys, now, lease)
+        answer = self._store.claim_fetches(keys, now, lease, self.owner)
         self._granted = set(answer.granted)
         self._refused = set(answer.refused)
 
     def claim_fetch(self, key: str, now: datetime, lease: timedelta) -> bool:
-        if key in self._granted:
-            self._granted.discard(key)
-            return True
+        if key in self._used:
+            return False
         if key in self._refused:
             self._refused.discard(key)
             return False
-        return self._store.claim_fetch(key, now, lease)
+        if key in self._granted:
+            self._granted.discard(key)
+        elif not self._store.claim_fetch(key, now, lease, self.owner):
+            return False
+        self._used.add(key)
+        return True
 
     def release_fetch(self, key: str) -> None:
-        self._store.release_fetch(key)
+        self._store.release_fetch(key, self.owner)
+        self._used.discard(key)
 
     def release_unused(self) -> int:
         """Free the claims no record used (records failed before collecting); how many."""
         unused, self._granted, self._refused = sorted(self._granted), set(), set()
         for key in unused:
-            self._store.release_fetch(key)
+            self._store.release_fetch(key, self.owner)
         return len(unused)

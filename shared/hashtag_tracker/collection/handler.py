@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -121,6 +122,7 @@ def build_worker_deps(context: LambdaContext, progress: BatchProgress | None = N
     clock = process_clock()
     limiter = _rate_limiter()
     ahead = progress or BatchProgress()
+    ahead.on_end.append(limiter.give_back)
 
     def remaining() -> float:
         return float(context.get_remaining_time_in_millis()) / 1000
@@ -141,7 +143,11 @@ def build_worker_deps(context: LambdaContext, progress: BatchProgress | None = N
         snapshots=stores.snapshots,
         ledger=stores.ledger,
         hashtags=stores.hashtags,
-        budget=CreditBudget(stores.state, config.monthly_credit_budget),
+        budget=CreditBudget(
+            stores.state,
+            config.monthly_credit_budget,
+            pool_headroom=config.worker_max_concurrency,
+        ),
         requeue=stores.queue,
         notices=OpsNotices(stores.state, stores.topic.publish, clock),
         clock=clock,
@@ -149,7 +155,8 @@ def build_worker_deps(context: LambdaContext, progress: BatchProgress | None = N
         retention=timedelta(days=config.retention_days),
         max_attempts=config.worker_max_attempts,
         alerts=alert_hook(),
-        claims=BatchClaims(stores.state),
+        # Each invocation owns its claims: a fresh id, never shared with a redelivery's.
+        claims=BatchClaims(stores.state, owner=uuid.uuid4().hex),
     )
 
 
@@ -202,15 +209,22 @@ class WorkerRun:
             return
         now = self.deps.clock.now()
         claims = self.deps.claims
-        try:
-            if isinstance(claims, BatchClaims):
+        if isinstance(claims, BatchClaims):
+            try:
                 claims.take([m.key for m in messages], now, FETCH_LEASE)
-            worst = sum(self.deps.policy.max_credits(m.hashtag.kind) for m in messages)
+            except StorageError as exc:  # each record claims alone (its owner matches)
+                logger.warning("batch claims not taken together", extra={"error": str(exc)})
+        worst = sum(self.deps.policy.max_credits(m.hashtag.kind) for m in messages)
+        try:
             self.deps.budget.open_pool(now.strftime("%Y-%m"), worst)
-        except StorageError as exc:
-            logger.warning("batch bookkeeping not taken together", extra={"error": str(exc)})
+        except StorageError as exc:  # each record reserves alone
+            logger.warning("batch credits not reserved together", extra={"error": str(exc)})
 
     def _close(self) -> None:
+        try:
+            self.progress.end()
+        except StorageError as exc:  # the slots pass unused
+            logger.warning("unused rate-limit slots not given back", extra={"error": str(exc)})
         try:
             self.deps.budget.close_pool()
         except StorageError as exc:

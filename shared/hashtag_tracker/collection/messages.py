@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.models.hashtag import TrackedHashtag
@@ -15,7 +14,7 @@ class FetchMessage(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     v: Literal[1] = 1
-    cycle: datetime
+    cycle: AwareDatetime = Field(description="the cycle's start, with its UTC offset")
     hashtag: TrackedHashtag = Field(description="the item as it was when the cycle was planned")
     deferrals: int = Field(0, ge=0, description="times handed back for want of a call slot")
 

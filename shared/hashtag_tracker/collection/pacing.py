@@ -136,6 +136,17 @@ class RateLimiter:
             raise NoCapacityError((self._pool[0] - now_ms) / 1000)
         return self._pool.popleft()
 
+    def give_back(self) -> None:
+        """Hand the slots booked ahead but not used (records that needed no call) back to
+        the line, when nobody has booked after them; else they pass unused."""
+        now = self._wall_ms()
+        unused = [slot for slot in self._pool if slot > now]
+        self._pool.clear()
+        if not unused or self._observed is None:
+            return
+        answer = self._store.reserve_slot(self._observed, unused[0], unused[0])
+        self._observed = answer.observed_ms
+
     def _is_late(self, slot_ms: int) -> bool:
         """A call starting this late may land right before the next booked slot."""
         tolerance = self._policy.late_tolerance_ms
@@ -164,20 +175,24 @@ class CreditBudget:
 
     A worker opens one pool for its whole SQS batch (one conditional update for every
     record's worst case) and settles it once; records then reserve from the pool without a
-    request. A batch the budget cannot cover whole reserves record by record, so the month's
-    last credits are still used precisely.
+    request. A pool opens only while the month has `pool_headroom` more such pools' worth
+    left (the number of workers that may run at once), so pools held by every running worker
+    never leave another worker's record without credits. Closer to the budget, records
+    reserve one by one, so the month's last credits are still used precisely.
     """
 
-    def __init__(self, store: CreditStore, monthly_budget: int) -> None:
+    def __init__(self, store: CreditStore, monthly_budget: int, pool_headroom: int = 1) -> None:
         self._store = store
         self._budget = monthly_budget
+        self._headroom = max(1, pool_headroom)
         self._pool: _Pool | None = None
 
     def open_pool(self, month: str, amount: int) -> bool:
         """Reserve `amount` for the coming records; False (no pool) if the month can't."""
         if amount <= 0 or self._pool is not None:
             return False
-        if not self._store.reserve_credits(month, amount, self._budget):
+        limit = self._budget - amount * self._headroom
+        if limit < amount or not self._store.reserve_credits(month, amount, limit):
             return False
         self._pool = _Pool(month, amount, amount)
         return True

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from hashtag_tracker.clock import Clock
+from hashtag_tracker.clock import Clock, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.meter import CallMeter
 from hashtag_tracker.collection.pacing import BudgetExhaustedError, CreditBudget, NoCapacityError
@@ -257,8 +257,9 @@ def _history(message: FetchMessage, deps: WorkerDeps) -> tuple[Snapshot | None, 
     query up to and including the cycle, instead of a read and a query."""
     since, until = history_window(message.cycle)
     found = deps.snapshots.between(message.hashtag.hashtag, since, message.cycle)
-    existing = next((s for s in found if s.cycle == message.cycle), None)
-    return existing, [s for s in found if s.cycle <= until]
+    key = to_iso(message.cycle)  # the stored key: what decides "this cycle's snapshot"
+    existing = next((s for s in found if to_iso(s.cycle) == key), None)
+    return existing, [s for s in found if to_iso(s.cycle) != key and s.cycle <= until]
 
 
 def _collect_claimed(

@@ -44,17 +44,20 @@ class ClaimAnswer:
     refused: frozenset[str]
 
 
-def _fetch_claim(key: str, now: datetime, lease: timedelta) -> dict[str, Any]:
-    """The conditional put that claims one fetch: free, or its lease ran out."""
+def _fetch_claim(key: str, now: datetime, lease: timedelta, owner: str) -> dict[str, Any]:
+    """The conditional put that claims one fetch: free, its lease ran out, or already ours
+    (a retried request whose first attempt went through must not refuse its own claim)."""
     return {
         "Item": {
             "pk": {"S": FETCH_PK},
             "sk": {"S": key},
+            "owner": {"S": owner},
             "lease_until": {"S": to_iso(now + lease)},
             "expires_at": {"N": str(int((now + lease + timedelta(days=1)).timestamp()))},
         },
-        "ConditionExpression": "attribute_not_exists(pk) OR lease_until < :now",
-        "ExpressionAttributeValues": {":now": {"S": to_iso(now)}},
+        "ConditionExpression": "attribute_not_exists(pk) OR lease_until < :now OR #o = :me",
+        "ExpressionAttributeNames": {"#o": "owner"},
+        "ExpressionAttributeValues": {":now": {"S": to_iso(now)}, ":me": {"S": owner}},
     }
 
 
@@ -205,19 +208,22 @@ class StateStore:
 
     # -- fetch claims (two deliveries of one message must not both pay for the calls) ------
 
-    def claim_fetch(self, key: str, now: datetime, lease: timedelta) -> bool:
-        """True if this caller may collect `key` (hashtag@cycle): free, or its lease ran out.
+    def claim_fetch(self, key: str, now: datetime, lease: timedelta, owner: str) -> bool:
+        """True if `owner` (one worker invocation) may collect `key` (hashtag@cycle): free,
+        its lease ran out, or `owner` holds it already.
 
         The lease outlives any invocation, so a worker that died mid-fetch frees it by expiry.
         """
         return conditional_write(
             f"claiming fetch {key!r}",
             lambda: self._client.put_item(
-                TableName=self.table_name, **_fetch_claim(key, now, lease)
+                TableName=self.table_name, **_fetch_claim(key, now, lease, owner)
             ),
         )
 
-    def claim_fetches(self, keys: list[str], now: datetime, lease: timedelta) -> ClaimAnswer:
+    def claim_fetches(
+        self, keys: list[str], now: datetime, lease: timedelta, owner: str
+    ) -> ClaimAnswer:
         """Claim many fetches in one transaction (an SQS batch's worth, at most 100 keys).
 
         A key held by someone else cancels the transaction; it is refused and the rest are
@@ -229,7 +235,7 @@ class StateStore:
         undecided: set[str] = set()
         while pending:
             puts: list[Any] = [
-                {"Put": {"TableName": self.table_name, **_fetch_claim(k, now, lease)}}
+                {"Put": {"TableName": self.table_name, **_fetch_claim(k, now, lease, owner)}}
                 for k in pending
             ]
             try:
@@ -261,10 +267,20 @@ class StateStore:
                 raise StorageError(f"claiming {len(pending)} fetches failed: {exc}") from exc
         return ClaimAnswer(granted=frozenset(pending), refused=frozenset(refused))
 
-    def release_fetch(self, key: str) -> None:
+    def release_fetch(self, key: str, owner: str) -> None:
         """Free `key` when its collection failed or was deferred, so the next delivery may
-        collect at once (a written snapshot keeps its claim until the lease ends)."""
-        self._delete(FETCH_PK, key, f"releasing fetch {key!r}")
+        collect at once (a written snapshot keeps its claim until the lease ends). A claim
+        that is no longer `owner`'s (its lease ran out and another delivery took it) stays."""
+        conditional_write(
+            f"releasing fetch {key!r}",
+            lambda: self._client.delete_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": FETCH_PK}, "sk": {"S": key}},
+                ConditionExpression="#o = :me",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":me": {"S": owner}},
+            ),
+        )
 
     def unmark(self, key: str) -> None:
         """Forget a mark whose action failed, so it can be done once after all."""

@@ -98,6 +98,7 @@ class FakeState:
         self.used: dict[str, int] = {}
         self.marks: set[str] = set()
         self.fetch_leases: dict[str, datetime] = {}
+        self.fetch_owners: dict[str, str] = {}
         self.batch_claims = 0
 
     def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer:
@@ -116,22 +117,34 @@ class FakeState:
         self.spent[month] = self.spent.get(month, 0) - reserved + used
         self.used[month] = self.used.get(month, 0) + used
 
-    def claim_fetch(self, key: str, now: datetime, lease: timedelta) -> bool:
+    def claim_fetch(self, key: str, now: datetime, lease: timedelta, owner: str = "") -> bool:
         held = self.fetch_leases.get(key)
-        if held is not None and held >= now:
+        if held is not None and held >= now and self.fetch_owners.get(key) != owner:
             return False
         self.fetch_leases[key] = now + lease
+        self.fetch_owners[key] = owner
         return True
 
-    def claim_fetches(self, keys: list[str], now: datetime, lease: timedelta) -> ClaimAnswer:
+    def claim_fetches(
+        self, keys: list[str], now: datetime, lease: timedelta, owner: str = ""
+    ) -> ClaimAnswer:
         self.batch_claims += 1
-        held = {k for k in keys if k in self.fetch_leases and self.fetch_leases[k] >= now}
+        held = {
+            k
+            for k in keys
+            if k in self.fetch_leases
+            and self.fetch_leases[k] >= now
+            and self.fetch_owners.get(k) != owner
+        }
         for key in set(keys) - held:
             self.fetch_leases[key] = now + lease
+            self.fetch_owners[key] = owner
         return ClaimAnswer(granted=frozenset(set(keys) - held), refused=frozenset(held))
 
-    def release_fetch(self, key: str) -> None:
-        self.fetch_leases.pop(key, None)
+    def release_fetch(self, key: str, owner: str = "") -> None:
+        if self.fetch_owners.get(key) == owner:
+            self.fetch_leases.pop(key, None)
+            self.fetch_owners.pop(key, None)
 
     def unmark(self, key: str) -> None:
         self.marks.discard(key)

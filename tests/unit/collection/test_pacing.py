@@ -214,3 +214,45 @@ def test_a_block_never_books_past_the_deadline() -> None:
     limiter = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
     limiter.acquire(max_wait_seconds=15, block=10)  # room for 3 slots within 15 s
     assert state.next_ms == 1_000_000 + 3 * policy.interval_ms
+
+
+def test_pools_open_only_while_every_running_worker_could_hold_one() -> None:
+    # Given a month with 100 credits left and up to 4 workers running at once
+    state = FakeState()
+    state.spent["2026-11"] = 900
+    budget = CreditBudget(state, monthly_budget=1_000, pool_headroom=4)
+    # Then a batch whose worst case is 20 pools (100 - 20 leaves 4 more pools' worth)
+    assert budget.open_pool("2026-11", 20)
+    budget.close_pool()
+    # And with 90 left it does not: its records reserve one by one
+    state.spent["2026-11"] = 910
+    assert not budget.open_pool("2026-11", 20)
+    budget.settle(budget.reserve("2026-11", 4), used=1)
+    assert state.spent["2026-11"] == 911
+
+
+def test_slots_booked_for_records_that_needed_no_call_go_back_to_the_line() -> None:
+    # Given a worker that booked five slots and used one (four redeliveries needed no call)
+    state, wall = FakeState(), FakeWall()
+    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    mine = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    mine.acquire(max_wait_seconds=600, block=5)
+    used = wall.now()
+    # When its batch ends
+    mine.give_back()
+    # Then the next worker's call comes one interval after the used slot, not five
+    other = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    other.acquire(max_wait_seconds=600)
+    assert wall.now() == used + policy.interval_ms
+
+
+def test_slots_are_not_given_back_once_another_worker_booked_after_them() -> None:
+    state, wall = FakeState(), FakeWall()
+    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    mine = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
+    other = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
+    mine.acquire(max_wait_seconds=600, block=3)
+    other.acquire(max_wait_seconds=600)  # books after my block
+    booked_end = state.next_ms
+    mine.give_back()
+    assert state.next_ms == booked_end  # rewinding would hand out the other worker's slot

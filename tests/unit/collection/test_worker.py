@@ -158,7 +158,8 @@ def test_a_delivery_fetched_elsewhere_right_now_is_acknowledged_without_calls() 
     deps, parts = _deps(provider)
     state = parts["state"]
     message = _message()
-    assert state.claim_fetch(message.key, DAY_START, timedelta(minutes=16))  # type: ignore[attr-defined]
+    holder = "another-invocation"
+    assert state.claim_fetch(message.key, DAY_START, timedelta(minutes=16), holder)  # type: ignore[attr-defined]
     # When the duplicate is handled
     result = collect(message, 1, deps)
     # Then it calls nothing, writes nothing (never a 'missing' over the holder's work) and

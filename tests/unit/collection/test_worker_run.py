@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,7 @@ def _batch_deps(provider: FakeProvider) -> tuple[WorkerDeps, CountingCredits]:
     deps, _ = _deps(provider)
     state = CountingCredits()
     deps.budget = CreditBudget(state, 10_000)
-    deps.claims = BatchClaims(state)
+    deps.claims = BatchClaims(state, owner="invocation-1")
     return deps, state
 
 
@@ -135,19 +135,41 @@ def test_claims_of_records_that_never_collected_are_given_back() -> None:
     assert sum(state.spent.values()) == provider.meter.credits
 
 
-def test_a_batch_the_store_cannot_claim_together_claims_record_by_record() -> None:
-    class NoTransactions(CountingCredits):
-        def claim_fetches(self, keys: list[str], now: datetime, lease: timedelta) -> ClaimAnswer:
-            raise StorageError("TransactWriteItems throttled")
+def test_a_claim_transaction_that_went_through_unanswered_loses_no_record() -> None:
+    # Given a batch whose claim transaction commits but whose answer is lost (a timeout)
+    class LostAnswer(CountingCredits):
+        def claim_fetches(
+            self, keys: list[str], now: datetime, lease: timedelta, owner: str = ""
+        ) -> ClaimAnswer:
+            super().claim_fetches(keys, now, lease, owner)
+            raise StorageError("read timeout on TransactWriteItems")
 
     provider = FakeProvider()
     deps, _ = _deps(provider)
-    state = NoTransactions()
-    deps.claims = BatchClaims(state)
+    state = LostAnswer()
+    deps.claims = BatchClaims(state, owner="invocation-1")
     deps.budget = CreditBudget(state, 10_000)
     event = _event(*_bodies("a", "b", "a"))
     run = WorkerRun(deps)
+    # When the worker handles it
     with run.batch(event["Records"]):
         answer = _run(event, run)
+    # Then each record's own claim finds the key already its own: every hashtag is collected
+    # once, and the second copy of "a" is still refused
     assert answer == {"batchItemFailures": []}
-    assert provider.calls.count("stats") == 2  # the copy is still refused by its own claim
+    assert provider.calls.count("stats") == 2
+    assert {h for h, _ in deps.snapshots.items} == {"a", "b"}  # type: ignore[attr-defined]
+
+
+def test_a_redelivery_in_another_invocation_is_refused_while_the_first_holds_it() -> None:
+    _, state = _batch_deps(FakeProvider())
+    first = BatchClaims(state, owner="invocation-1")
+    second = BatchClaims(state, owner="invocation-2")
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    first.take(["a@T"], now, timedelta(minutes=16))
+    assert first.claim_fetch("a@T", now, timedelta(minutes=16))
+    assert not second.claim_fetch("a@T", now, timedelta(minutes=16))
+    second.release_fetch("a@T")  # not its claim: nothing happens
+    assert not second.claim_fetch("a@T", now, timedelta(minutes=16))
+    first.release_fetch("a@T")
+    assert second.claim_fetch("a@T", now, timedelta(minutes=16))
