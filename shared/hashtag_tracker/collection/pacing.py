@@ -23,6 +23,9 @@ SAFETY_MARGIN = 0.05
 # time-scaled plan, in tests, has windows that short).
 MIN_LATE_TOLERANCE_MS = 10
 MAX_CAS_ATTEMPTS = 50
+# Slots are booked ahead only while this container's work between two calls takes under this
+# share of a slot: slower, and the slots it booked would pass before it could use them.
+BLOCK_WORK_SHARE = 0.5
 
 
 class SlotStore(Protocol):
@@ -83,6 +86,8 @@ class RateLimiter:
         self.waited_seconds = 0.0
         self.slots = 0
         self.late_slots = 0
+        self._returned_ms: int | None = None
+        self._work_ms: float | None = None  # moving average of the time between calls
 
     def acquire(self, max_wait_seconds: float, block: int = 1) -> None:
         """Block until this caller owns a call slot, or raise NoCapacityError.
@@ -92,8 +97,12 @@ class RateLimiter:
         this container uses one per call, in order, before it books again.
         """
         interval = self._policy.interval_ms
+        started = self._wall_ms()
+        self._note_work(started, interval)
+        if not self.books_ahead():
+            block = 1
         # One deadline for every attempt: a late slot given up must not restart the budget.
-        deadline = self._wall_ms() + max_wait_seconds * 1000
+        deadline = started + max_wait_seconds * 1000
         attempts = 0
         while attempts < MAX_CAS_ATTEMPTS:
             now = self._wall_ms()
@@ -117,8 +126,23 @@ class RateLimiter:
                 self.late_slots += 1
                 continue
             self.slots += 1
+            self._returned_ms = self._wall_ms()
             return
         raise NoCapacityError(self._policy.interval_ms / 1000)
+
+    def books_ahead(self) -> bool:
+        """Whether this container's calls come fast enough to use slots booked ahead."""
+        return self._work_ms is None or self._work_ms < BLOCK_WORK_SHARE * self._policy.interval_ms
+
+    def _note_work(self, now_ms: int, interval_ms: int) -> None:
+        """Time since the last call started: the container's work between calls. A gap of
+        several slots is idle time between batches, not work, and is left out."""
+        if self._returned_ms is None:
+            return
+        gap = now_ms - self._returned_ms
+        if gap > 4 * interval_ms:
+            return
+        self._work_ms = gap if self._work_ms is None else 0.7 * self._work_ms + 0.3 * gap
 
     def _pooled(self, now_ms: int, deadline_ms: float) -> int | None:
         """The next slot this container booked earlier and can still use; None if none.

@@ -256,3 +256,24 @@ def test_slots_are_not_given_back_once_another_worker_booked_after_them() -> Non
     booked_end = state.next_ms
     mine.give_back()
     assert state.next_ms == booked_end  # rewinding would hand out the other worker's slot
+
+
+def test_a_container_too_slow_for_booked_slots_books_one_at_a_time() -> None:
+    # Given a container whose work between two calls takes 4 s against 6.3 s slots
+    state, wall = CountingState(), FakeWall()
+    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    limiter = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    for left in range(5, 0, -1):
+        limiter.acquire(max_wait_seconds=600, block=left)
+        wall.ms += 4_000
+    # Then after its first block it stops booking ahead (booked slots would pass unused)
+    assert not limiter.books_ahead()
+    booked = state.requests
+    limiter.acquire(max_wait_seconds=600, block=5)
+    assert state.requests == booked + 1 and state.next_ms == wall.now() + policy.interval_ms
+    # And a fast container books ahead
+    fast = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    for _ in range(3):
+        fast.acquire(max_wait_seconds=600, block=3)
+        wall.ms += 100
+    assert fast.books_ahead()
