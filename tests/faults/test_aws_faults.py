@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.exceptions import ReadTimeoutError
 
 from hashtag_tracker.clock import from_iso, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.local.runner import FakeContext
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.simulator import ALWAYS
-from hashtag_tracker.storage.state import RATE_PK
+from hashtag_tracker.storage.state import BUDGET_PK, FETCH_PK, RATE_PK, StateStore
 from tests.faults.harness import (
     CALM,
     TAGS,
@@ -253,3 +254,67 @@ def test_sns_publish_failure_of_an_ops_notice(harness_factory: MakeHarness) -> N
             notices=["Data API account out of credits"],
         ),
     )
+
+
+def _fetch_claims(params: Params) -> bool:
+    items = params.get("TransactItems", [])
+    return bool(items) and all(
+        i.get("Put", {}).get("Item", {}).get("pk", {}).get("S") == FETCH_PK for i in items
+    )
+
+
+def test_batch_claim_transaction_answer_lost(harness_factory: MakeHarness) -> None:
+    """Lost answer of the batch's claim transaction.
+    Injected: every worker batch's fetch-claim transaction goes through, but its answer is lost
+    (a read timeout after DynamoDB committed it), for two cycles.
+    Asserted: each record's own claim finds the key already its invocation's, so no hashtag is
+    acknowledged as someone else's duplicate: every snapshot written once, the data API paid
+    once per hashtag and cycle, the viral alert once, DLQ empty.
+    """
+    h = harness_factory(TAGS)
+    whens = cycles(3)
+    h.run(whens[:1])
+
+    def lose_answer(params: Params) -> None:
+        raise ReadTimeoutError(endpoint_url="http://127.0.0.1 (answer lost)")
+
+    h.boto.after("TransactWriteItems", lose_answer, match=_fetch_claims, times=ALWAYS)
+    h.run(whens[1:])
+    assert h.boto.injected["after:dynamodb.TransactWriteItems"] >= 2
+    stats_calls = h.simulator.truth().calls.get("hashtag", 0)
+    assert stats_calls == len(h.names) * len(whens)
+    assert_invariants(h, Expect(whens, alerts={viral("spiky", whens[2])}))
+
+
+def test_batch_credit_settlement_fails(harness_factory: MakeHarness) -> None:
+    """Failed settlement of a batch's credits.
+    Injected: the settlement of each batch's pooled credits fails past botocore's retries
+    (throttled) for one cycle.
+    Asserted: the records are not failed for it (every snapshot written once, DLQ empty); the
+    month's counter keeps the unsettled batch's reservation (spent above what was charged:
+    never below, so the budget is never overspent) and counts what later cycles used.
+    """
+    h = harness_factory(TAGS)
+    whens = cycles(3)
+    h.run(whens[:1])
+    state = StateStore(h.info.outputs["StateTableName"])
+    month = whens[0].strftime("%Y-%m")
+    spent_before, used_before = state.credits(month)
+    assert spent_before == used_before  # settled to the credit
+
+    def settlement(params: Params) -> bool:
+        return key_pk(BUDGET_PK)(params) and "used" in str(params.get("UpdateExpression", ""))
+
+    charged_before = sum(h.simulator.truth().calls.values())
+    rule = h.boto.fail("UpdateItem", match=settlement)
+    h.run(whens[1:2])
+    h.boto.rules.remove(rule)
+    charged = sum(h.simulator.truth().calls.values()) - charged_before
+    spent, used = state.credits(month)
+    assert used == used_before  # that cycle's use was never counted...
+    assert spent - spent_before >= charged > 0  # ...but its reservation stays: never below
+    h.run(whens[2:])
+    assert_invariants(h, Expect(whens, alerts={viral("spiky", whens[2])}))
+    spent_after, used_after = state.credits(month)
+    assert used_after > used  # later batches settle again
+    assert spent_after - used_after == spent - used  # only the failed cycle's reservation stays
