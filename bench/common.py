@@ -61,24 +61,17 @@ def seed_quietly(session: LocalSession) -> None:
         session.seed()
 
 
+def _git(*args: str) -> str:
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=root, check=False)
+    return done.stdout.strip()
+
+
 def revision() -> str:
     """The commit measured, and whether the working tree had uncommitted changes."""
-    root = Path(__file__).resolve().parents[1]
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=root,
-            check=False,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            check=False,
-            text=True,
-            cwd=root,
-        ).stdout.strip()
+        head = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except OSError:
         return "unknown"
     return f"{head or 'unknown'}{' + uncommitted changes' if dirty else ''}"

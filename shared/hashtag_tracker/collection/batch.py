@@ -84,9 +84,8 @@ class BatchClaims:
         self._store.release_fetch(key, self.owner)
         self._used.discard(key)
 
-    def release_unused(self) -> int:
-        """Free the claims no record used (records failed before collecting); how many."""
+    def release_unused(self) -> None:
+        """Free the claims no record used (records failed before collecting)."""
         unused, self._granted, self._refused = sorted(self._granted), set(), set()
         for key in unused:
             self._store.release_fetch(key, self.owner)
-        return len(unused)

@@ -271,28 +271,27 @@ class StateStore:
         """Free `key` when its collection failed or was deferred, so the next delivery may
         collect at once (a written snapshot keeps its claim until the lease ends). A claim
         that is no longer `owner`'s (its lease ran out and another delivery took it) stays."""
-        conditional_write(
+        self._delete(
+            FETCH_PK,
+            key,
             f"releasing fetch {key!r}",
-            lambda: self._client.delete_item(
-                TableName=self.table_name,
-                Key={"pk": {"S": FETCH_PK}, "sk": {"S": key}},
-                ConditionExpression="#o = :me",
-                ExpressionAttributeNames={"#o": "owner"},
-                ExpressionAttributeValues={":me": {"S": owner}},
-            ),
+            ConditionExpression="#o = :me",
+            ExpressionAttributeNames={"#o": "owner"},
+            ExpressionAttributeValues={":me": {"S": owner}},
         )
 
     def unmark(self, key: str) -> None:
         """Forget a mark whose action failed, so it can be done once after all."""
         self._delete(ONCE_PK, key, f"unmarking {key!r}")
 
-    def _delete(self, pk: str, sk: str, what: str) -> None:
-        try:
-            self._client.delete_item(
-                TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}}
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"{what} failed: {exc}") from exc
+    def _delete(self, pk: str, sk: str, what: str, **condition: Any) -> None:
+        """Delete one item; with a condition that does not hold, leave it."""
+        conditional_write(
+            what,
+            lambda: self._client.delete_item(
+                TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}}, **condition
+            ),
+        )
 
     def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool:
         """True the first time `key` is marked (e.g. one budget alert per month)."""

@@ -14,6 +14,8 @@ from hashtag_tracker.collection.pacing import (
 from hashtag_tracker.storage.state import SlotAnswer
 from tests.unit.collection.fakes import FakeState
 
+PLAN = PacingPolicy(limit_per_window=10, window_seconds=60)  # a slot every 6.3 s
+
 
 class FakeWall:
     def __init__(self) -> None:
@@ -25,12 +27,16 @@ class FakeWall:
     def sleep(self, seconds: float) -> None:
         self.ms += int(seconds * 1000)
 
+    def limiter(self, state: FakeState, policy: PacingPolicy) -> RateLimiter:
+        """A limiter on this wall clock, whose sleeps move the clock."""
+        return RateLimiter(state, policy, wall_ms=self.now, sleep=self.sleep)
+
 
 def test_workers_sharing_the_slot_never_exceed_the_plan_in_any_window() -> None:
     # Given four workers that share one slot record and one (fake) wall clock
     state, wall = FakeState(), FakeWall()
-    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
-    limiters = [RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep) for _ in range(4)]
+    policy = PLAN
+    limiters = [wall.limiter(state, policy) for _ in range(4)]
     calls: list[int] = []
     # When they take turns asking for 60 calls in all
     for i in range(60):
@@ -47,7 +53,7 @@ def test_workers_sharing_the_slot_never_exceed_the_plan_in_any_window() -> None:
 def test_a_worker_that_wakes_too_late_gives_its_slot_up_and_queues_again() -> None:
     # Given a worker whose sleep overruns its slot by 2 s (a descheduled container)
     state, wall = FakeState(), FakeWall()
-    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    policy = PLAN
     punctual = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
     punctual.acquire(max_wait_seconds=600)  # books the line ahead
     overruns = [2_000]
@@ -66,7 +72,7 @@ def test_a_worker_that_wakes_too_late_gives_its_slot_up_and_queues_again() -> No
 def test_giving_a_late_slot_up_never_waits_past_the_deadline() -> None:
     # Given a line booked 50 s ahead and a worker whose every sleep overruns by 2 s
     state, wall = FakeState(), FakeWall()
-    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    policy = PLAN
     other = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
     for _ in range(8):
         other.acquire(max_wait_seconds=1_000)
@@ -89,7 +95,7 @@ def test_no_slot_soon_enough_hands_the_work_back() -> None:
     other = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
     for _ in range(5):
         other.acquire(max_wait_seconds=1_000)  # books five slots ahead without waiting
-    mine = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    mine = wall.limiter(state, policy)
     with pytest.raises(NoCapacityError) as caught:
         mine.acquire(max_wait_seconds=10)
     assert 55 <= caught.value.retry_after <= 65
@@ -169,8 +175,8 @@ def test_a_pooled_reservation_settled_after_its_pool_counts_its_use_once() -> No
 def _alternating_batches(block: bool) -> tuple[int, list[int]]:
     """Two workers alternate batches of five calls, 40 calls in all: (requests, call times)."""
     state, wall = CountingState(), FakeWall()
-    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
-    limiters = [RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep) for _ in range(2)]
+    policy = PLAN
+    limiters = [wall.limiter(state, policy) for _ in range(2)]
     calls: list[int] = []
     for batch in range(8):
         limiter = limiters[batch % 2]
@@ -196,8 +202,8 @@ def test_a_block_of_slots_costs_one_request_and_keeps_the_plan() -> None:
 def test_booked_slots_a_worker_wakes_too_late_for_are_dropped_not_used() -> None:
     # Given a worker that booked five slots and then overslept by 21 s
     state, wall = FakeState(), FakeWall()
-    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
-    limiter = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    policy = PLAN
+    limiter = wall.limiter(state, policy)
     limiter.acquire(max_wait_seconds=600, block=5)
     first = wall.now()
     wall.ms += 21_000
@@ -210,8 +216,8 @@ def test_booked_slots_a_worker_wakes_too_late_for_are_dropped_not_used() -> None
 
 def test_a_block_never_books_past_the_deadline() -> None:
     state, wall = FakeState(), FakeWall()
-    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
-    limiter = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    policy = PLAN
+    limiter = wall.limiter(state, policy)
     limiter.acquire(max_wait_seconds=15, block=10)  # room for 3 slots within 15 s
     assert state.next_ms == 1_000_000 + 3 * policy.interval_ms
 
@@ -234,21 +240,21 @@ def test_pools_open_only_while_every_running_worker_could_hold_one() -> None:
 def test_slots_booked_for_records_that_needed_no_call_go_back_to_the_line() -> None:
     # Given a worker that booked five slots and used one (four redeliveries needed no call)
     state, wall = FakeState(), FakeWall()
-    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
-    mine = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    policy = PLAN
+    mine = wall.limiter(state, policy)
     mine.acquire(max_wait_seconds=600, block=5)
     used = wall.now()
     # When its batch ends
     mine.give_back()
     # Then the next worker's call comes one interval after the used slot, not five
-    other = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    other = wall.limiter(state, policy)
     other.acquire(max_wait_seconds=600)
     assert wall.now() == used + policy.interval_ms
 
 
 def test_slots_are_not_given_back_once_another_worker_booked_after_them() -> None:
     state, wall = FakeState(), FakeWall()
-    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
+    policy = PLAN
     mine = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
     other = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
     mine.acquire(max_wait_seconds=600, block=3)
@@ -261,8 +267,8 @@ def test_slots_are_not_given_back_once_another_worker_booked_after_them() -> Non
 def test_a_container_too_slow_for_booked_slots_books_one_at_a_time() -> None:
     # Given a container whose work between two calls takes 4 s against 6.3 s slots
     state, wall = CountingState(), FakeWall()
-    policy = PacingPolicy(limit_per_window=10, window_seconds=60)
-    limiter = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    policy = PLAN
+    limiter = wall.limiter(state, policy)
     for left in range(5, 0, -1):
         limiter.acquire(max_wait_seconds=600, block=left)
         wall.ms += 4_000
@@ -272,7 +278,7 @@ def test_a_container_too_slow_for_booked_slots_books_one_at_a_time() -> None:
     limiter.acquire(max_wait_seconds=600, block=5)
     assert state.requests == booked + 1 and state.next_ms == wall.now() + policy.interval_ms
     # And a fast container books ahead
-    fast = RateLimiter(state, policy, wall_ms=wall.now, sleep=wall.sleep)
+    fast = wall.limiter(state, policy)
     for _ in range(3):
         fast.acquire(max_wait_seconds=600, block=3)
         wall.ms += 100
