@@ -248,6 +248,18 @@ def test_redelivery_calls_nothing_and_writes_nothing_new() -> None:
     assert result.outcome is Outcome.DUPLICATE and provider.calls == []
 
 
+def test_a_redelivery_naming_its_cycle_to_the_sub_second_finds_the_stored_snapshot() -> None:
+    # Given the cycle's snapshot is stored (keys are whole seconds)
+    provider = FakeProvider()
+    deps, _ = _deps(provider)
+    collect(_message(), 1, deps)
+    provider.calls.clear()
+    # When a copy names the same cycle with a fraction of a second
+    result = collect(_message(DAY_START + timedelta(milliseconds=400)), 2, deps)
+    # Then it is that cycle's redelivery: no call, no second snapshot
+    assert result.outcome is Outcome.DUPLICATE and provider.calls == []
+
+
 @pytest.mark.parametrize("error", [TransientError("503"), MalformedResponseError("no stats")])
 def test_transient_failure_retries_then_records_missing_never_zero(error: Exception) -> None:
     provider = FakeProvider()

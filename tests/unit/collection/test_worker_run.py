@@ -173,3 +173,20 @@ def test_a_redelivery_in_another_invocation_is_refused_while_the_first_holds_it(
     assert not second.claim_fetch("a@T", now, timedelta(minutes=16))
     first.release_fetch("a@T")
     assert second.claim_fetch("a@T", now, timedelta(minutes=16))
+
+
+def test_a_message_whose_cycle_has_no_utc_offset_fails_alone() -> None:
+    # Given a batch where one message names its cycle without an offset (local time?)
+    provider = FakeProvider()
+    deps, _ = _batch_deps(provider)
+    good, naive = _bodies("a", "b")
+    body = json.loads(naive)
+    body["cycle"] = body["cycle"].replace("Z", "").replace("+00:00", "")
+    event = _event(good, json.dumps(body))
+    run = WorkerRun(deps)
+    # When the worker handles it
+    with run.batch(event["Records"]):
+        answer = _run(event, run)
+    # Then only that record fails (to the DLQ after its retries), with no call made for it
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert provider.calls.count("stats") == 1
