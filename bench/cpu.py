@@ -1,7 +1,7 @@
 """Section 3: the worker's CPU per hashtag and its AWS and data-API requests per cycle.
 
 CPU is `time.thread_time()` of the thread that runs the worker handler, around each
-invocation: it counts the handler's own work (our code, pydantic, botocore's signing and
+invocation: it counts the handler's own work (our code, msgspec, botocore's signing and
 parsing, Powertools' logging and metrics) and excludes sleeping for a rate-limit slot and
 waiting on sockets. moto's server and the simulator run in other threads of this process,
 so their CPU is not counted. A separate cProfile pass over one more cycle says where the

@@ -5,7 +5,7 @@ serializers make, no HTTP), then the real Report handler runs through the emulat
 Per hashtag: 6-hourly snapshots for the whole history (a daily one with the video sample
 and comment mood), two ledger videos and one creator per week, and the ledger's summary.
 Time is reported two ways: wall (includes moto's request handling) and the report thread's
-CPU (our code, pydantic, botocore, rendering; moto serves from other threads).
+CPU (our code, msgspec, botocore, rendering; moto serves from other threads).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from bench.awscount import by_operation, service_total
 from bench.common import Bench, Stopwatch, bench_session, say
 from hashtag_tracker.local.scenario import Scenario
+from hashtag_tracker.models.codec import replace
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.models.snapshot import SentimentShares, Snapshot, VideoSampleStats
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
@@ -65,7 +66,7 @@ def _snapshot_items(name: str, weeks: int) -> list[dict[str, Any]]:
     base = Snapshot(hashtag=name, cycle=first, taken_at=first, views=1, videos=1, credits=1)
     plain = serialize_item(snapshot_to_item(base, RETENTION))
     daily = serialize_item(
-        snapshot_to_item(base.model_copy(update={"sample": sample, "sentiment": mood}), RETENTION)
+        snapshot_to_item(replace(base, sample=sample, sentiment=mood), RETENTION)
     )
     items = []
     count = int((AS_OF - first) / CYCLE) + 1
@@ -132,7 +133,7 @@ def _write_history(tables: dict[str, Any], hashtags: int, weeks: int) -> int:
     for i in range(hashtags):
         name = f"tag{i:05d}"
         kind = KINDS[i % len(KINDS)]
-        tracked = TrackedHashtag.model_validate(
+        tracked = TrackedHashtag.parse(
             {"hashtag": name, "kind": kind, "campaign": "Bench" if kind != "trend" else None}
         )
         _put(tables["Hashtags"], serialize_item(hashtag_to_item(tracked)))

@@ -132,7 +132,7 @@ def cpu_section(c: dict[str, Any]) -> list[str]:
         f"copies), on the simulator at time scale {c.get('time_scale', 0):g} (a call slot "
         "every 60 / (10 × scale) × 1.05 s, longer than a record's work on the emulator, as on "
         "AWS). CPU = `time.thread_time()` of the thread running the worker handler, around "
-        "each invocation: our code, pydantic, botocore's serialization, signing and parsing, "
+        "each invocation: our code, msgspec, botocore's serialization, signing and parsing, "
         "Powertools' logging and metrics; not sleeps for a rate-limit slot, not socket waits, "
         "not moto's or the simulator's threads. Requests are counted with botocore's "
         "`before-send` event hook on every client (each HTTP attempt, retries included).",
@@ -160,7 +160,7 @@ def cpu_section(c: dict[str, Any]) -> list[str]:
             ],
         ),
         f"Requests account for {c.get('cpu_ms_in_requests_per_hashtag')} ms of the "
-        f"{c['cpu_ms_per_hashtag']} ms per hashtag; the rest is our code, pydantic, Powertools' "
+        f"{c['cpu_ms_per_hashtag']} ms per hashtag; the rest is our code, msgspec, Powertools' "
         f"logging and metrics. A batch averaged {c.get('records_per_invocation')} records "
         "(BatchSize 5): its fetch claims (one transaction), its credits (one reservation, one "
         "settlement) and its rate-limit slots (one booking for the records left) are taken "

@@ -5,49 +5,57 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from msgspec import Meta, field
+
+from hashtag_tracker.models.codec import DecodeError, Record, convert, describe
 
 
 class ConfigError(RuntimeError):
     """A required setting is missing or malformed; the message names it."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    hashtags_table: str = Field(alias="HASHTAGS_TABLE")
-    snapshots_table: str = Field(alias="SNAPSHOTS_TABLE")
-    videos_table: str = Field(alias="VIDEOS_TABLE")
-    state_table: str = Field(alias="STATE_TABLE")
-    fetch_queue_url: str = Field("", alias="FETCH_QUEUE_URL")
-    alert_topic_arn: str = Field("", alias="ALERT_TOPIC_ARN")
-    reports_bucket: str = Field("", alias="REPORTS_BUCKET")
-    api_base_url: str = Field("https://api.scavio.dev", alias="API_BASE_URL")
-    api_key_secret: str = Field("hashtag-tracker/scavio-api-key", alias="API_KEY_SECRET")
-    slack_webhook_secret: str = Field("", alias="SLACK_WEBHOOK_SECRET")
-    rate_limit_per_minute: int = Field(10, ge=1, le=600, alias="RATE_LIMIT_PER_MINUTE")
-    monthly_credit_budget: int = Field(20_000, ge=0, alias="MONTHLY_CREDIT_BUDGET")
-    retention_days: int = Field(400, ge=1, alias="RETENTION_DAYS")
-    cycle_hours: int = Field(6, ge=1, le=24, alias="CYCLE_HOURS")
+class Settings(Record, frozen=True, kw_only=True):
+    hashtags_table: str = field(name="HASHTAGS_TABLE")
+    snapshots_table: str = field(name="SNAPSHOTS_TABLE")
+    videos_table: str = field(name="VIDEOS_TABLE")
+    state_table: str = field(name="STATE_TABLE")
+    fetch_queue_url: str = field(name="FETCH_QUEUE_URL", default="")
+    alert_topic_arn: str = field(name="ALERT_TOPIC_ARN", default="")
+    reports_bucket: str = field(name="REPORTS_BUCKET", default="")
+    api_base_url: str = field(name="API_BASE_URL", default="https://api.scavio.dev")
+    api_key_secret: str = field(name="API_KEY_SECRET", default="hashtag-tracker/scavio-api-key")
+    slack_webhook_secret: str = field(name="SLACK_WEBHOOK_SECRET", default="")
+    rate_limit_per_minute: Annotated[int, Meta(ge=1, le=600)] = field(
+        name="RATE_LIMIT_PER_MINUTE", default=10
+    )
+    monthly_credit_budget: Annotated[int, Meta(ge=0)] = field(
+        name="MONTHLY_CREDIT_BUDGET", default=20_000
+    )
+    retention_days: Annotated[int, Meta(ge=1)] = field(name="RETENTION_DAYS", default=400)
+    cycle_hours: Annotated[int, Meta(ge=1, le=24)] = field(name="CYCLE_HOURS", default=6)
     # The plan's rate-limit window; only the local runner shortens it (time-scaled simulator).
-    rate_window_seconds: float = Field(60.0, gt=0, alias="RATE_WINDOW_SECONDS")
-    worker_max_attempts: int = Field(3, ge=1, le=10, alias="WORKER_MAX_ATTEMPTS")
+    rate_window_seconds: Annotated[float, Meta(gt=0)] = field(
+        name="RATE_WINDOW_SECONDS", default=60.0
+    )
+    worker_max_attempts: Annotated[int, Meta(ge=1, le=10)] = field(
+        name="WORKER_MAX_ATTEMPTS", default=3
+    )
     # How many worker invocations may run at once (the event source's MaximumConcurrency):
     # a batch pools its credits only while the month has that many batches' worth left.
-    worker_max_concurrency: int = Field(2, ge=1, le=1000, alias="WORKER_MAX_CONCURRENCY")
+    worker_max_concurrency: Annotated[int, Meta(ge=1, le=1000)] = field(
+        name="WORKER_MAX_CONCURRENCY", default=2
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
-    fields = {f.alias for f in Settings.model_fields.values() if f.alias}
+    names = set(Settings.__struct_encode_fields__)
     try:
-        return Settings.model_validate({k: v for k, v in env.items() if k in fields})
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"invalid or missing settings: {problems}") from None
+        return convert({k: v for k, v in env.items() if k in names}, Settings)
+    except DecodeError as exc:
+        raise ConfigError(f"invalid or missing settings: {describe(exc)}") from None
 
 
 @lru_cache(maxsize=1)

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ReadTimeoutError
 
 from hashtag_tracker.clock import from_iso, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
+from hashtag_tracker.collection.sqs import SqsRecord
 from hashtag_tracker.local.runner import FakeContext
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.simulator import ALWAYS
@@ -49,7 +49,7 @@ def another_worker(h: Harness, hashtag: str, cycle_text: str) -> None:
     from hashtag_tracker.collection.handler import WorkerRun, build_worker_deps
 
     message = FetchMessage(cycle=from_iso(cycle_text), hashtag=TrackedHashtag(hashtag=hashtag))
-    record = SQSRecord(
+    record = SqsRecord.from_event(
         {
             "messageId": str(uuid.uuid4()),
             "receiptHandle": "competitor",

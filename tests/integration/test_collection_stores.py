@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 
 from hashtag_tracker.collection.pacing import PacingPolicy, RateLimiter
+from hashtag_tracker.models.codec import replace
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus, VideoSampleStats
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 from hashtag_tracker.storage.queue import FetchQueue
@@ -156,7 +157,7 @@ def test_snapshot_is_written_once_and_read_back_in_order(tables: dict[str, str])
         reason="unavailable",
     )
     assert store.put(ok, KEEP)
-    assert not store.put(ok.model_copy(update={"views": 5}), KEEP)  # redelivery
+    assert not store.put(replace(ok, views=5), KEEP)  # redelivery
     assert store.put(missing, KEEP)
     got = store.between("brand", T0 - timedelta(days=1))
     assert got == [ok, missing]

@@ -7,18 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from hashtag_tracker.collection.handler import FetchRecord, WorkerRun
 from hashtag_tracker.collection.messages import FetchMessage
+from hashtag_tracker.collection.sqs import SqsRecord, partial_batch_response
 from hashtag_tracker.collection.worker import CollectResult, Outcome
+from hashtag_tracker.models.codec import DecodeError, to_data
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from tests.property.conftest import STABLE
 from tests.property.strategies import ANY_TEXT, json_values
@@ -80,24 +76,18 @@ def test_a_fuzzed_body_fails_alone_and_never_reaches_the_api(body: str, receive_
             _record("fuzzed", body, receive_count),
         ]
     }
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    answer = process_partial_response(
-        event=event,
-        record_handler=WorkerRun(deps=None, collect_one=collect).handle,  # type: ignore[arg-type]
-        processor=processor,
-    )
+    run = WorkerRun(deps=None, collect_one=collect)  # type: ignore[arg-type]
+    answer = partial_batch_response(event["Records"], run.handle)
 
     failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
     assert "good" not in failed and collected[0] == GOOD
     try:
-        FetchRecord.model_validate(
-            {"messageId": "fuzzed", "body": body, "receive_count": receive_count}
-        )
-    except ValidationError:
+        FetchRecord.from_record(SqsRecord.from_event(_record("fuzzed", body, receive_count)))
+    except DecodeError:
         assert failed == {"fuzzed"} and len(collected) == 1
     else:
         assert failed == set() and len(collected) == 2
         assert (
             collected[1].hashtag.hashtag
-            == collected[1].hashtag.model_validate(collected[1].hashtag.model_dump()).hashtag
+            == TrackedHashtag.parse(to_data(collected[1].hashtag)).hashtag
         )

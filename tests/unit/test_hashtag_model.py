@@ -81,7 +81,7 @@ def test_partial_thresholds_from_dynamodb_numbers_are_merged_with_defaults() -> 
         ({"hashtag": "brand", "start_date": "2026-02-01", "end_date": "2026-01-01"}, "before"),
         ({"hashtag": "brand", "surprise": True}, "surprise"),
         ({"kind": "campaign"}, "hashtag"),
-        ({"hashtag": 42}, "text"),
+        ({"hashtag": 42}, "hashtag: Expected `str`"),
     ],
 )
 def test_invalid_items_name_the_field(item: dict[str, object], fragment: str) -> None:

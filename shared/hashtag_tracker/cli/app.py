@@ -14,6 +14,7 @@ import click
 
 from hashtag_tracker.cli.target import Target, TargetError, resolve_target
 from hashtag_tracker.clock import Clock, SystemClock
+from hashtag_tracker.models.codec import field_names, to_data
 from hashtag_tracker.models.hashtag import (
     HashtagKind,
     InvalidHashtagError,
@@ -30,7 +31,7 @@ from hashtag_tracker.storage.hashtags import (
     hashtag_to_item,
 )
 
-THRESHOLD_KEYS = tuple(Thresholds.model_fields)
+THRESHOLD_KEYS = field_names(Thresholds)
 
 
 class CliState:
@@ -229,7 +230,7 @@ def show(state: CliState, hashtag: str, as_json: bool) -> None:
         click.echo(json.dumps(hashtag_to_item(item), ensure_ascii=False, indent=2, default=str))
         return
     click.echo(_row(item))
-    for key, value in item.thresholds.model_dump().items():
+    for key, value in to_data(item.thresholds).items():
         click.echo(f"  {key:<28} {value}")
 
 

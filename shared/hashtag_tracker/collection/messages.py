@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from msgspec import Meta
 
 from hashtag_tracker.clock import to_iso
+from hashtag_tracker.models.codec import Record, replace, to_json
 from hashtag_tracker.models.hashtag import TrackedHashtag
 
 
-class FetchMessage(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class FetchMessage(Record, frozen=True, kw_only=True, forbid_unknown_fields=True):
     v: Literal[1] = 1
-    cycle: AwareDatetime = Field(description="the cycle's start, with its UTC offset")
-    hashtag: TrackedHashtag = Field(description="the item as it was when the cycle was planned")
-    deferrals: int = Field(0, ge=0, description="times handed back for want of a call slot")
+    # The cycle's start, with its UTC offset.
+    cycle: Annotated[datetime, Meta(tz=True)]
+    # The item as it was when the cycle was planned.
+    hashtag: TrackedHashtag
+    # Times handed back for want of a call slot.
+    deferrals: Annotated[int, Meta(ge=0)] = 0
 
     @property
     def key(self) -> str:
@@ -24,7 +27,7 @@ class FetchMessage(BaseModel):
         return f"{self.hashtag.hashtag}@{to_iso(self.cycle)}"
 
     def body(self) -> str:
-        return self.model_dump_json(exclude_none=True)
+        return to_json(self, keep_none=False)
 
     def deferred(self) -> FetchMessage:
-        return self.model_copy(update={"deferrals": self.deferrals + 1})
+        return replace(self, deferrals=self.deferrals + 1)

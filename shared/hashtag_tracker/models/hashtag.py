@@ -5,9 +5,19 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from msgspec import Meta, field
+from msgspec.structs import force_setattr
+
+from hashtag_tracker.models.codec import (
+    DecodeError,
+    Record,
+    convert,
+    describe,
+    plain_numbers,
+    to_data,
+)
 
 MAX_HASHTAG_LENGTH = 100
 MAX_CAMPAIGN_LENGTH = 64
@@ -53,72 +63,63 @@ class HashtagKind(StrEnum):
     TREND = "trend"
 
 
-class Thresholds(BaseModel):
+class Thresholds(Record, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Per-hashtag alert thresholds; the defaults are the documented ones (README)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    viral_new_videos: int = Field(200, ge=1, description="new videos in 6 h that make it viral")
-    viral_growth_pct: float = Field(50.0, gt=0, description="views or videos growth % in 6 h")
-    viral_day_views: int = Field(1_000_000, ge=1, description="new views in a day: viral day")
-    high_participation_videos: int = Field(500, ge=1, description="new videos in a day")
-    low_activity_views: int = Field(1_000, ge=0, description="fewer new views in a day: low")
-    negative_sentiment_share: float = Field(
-        0.35, gt=0, le=1, description="share of negative comments that raises an alert"
-    )
-    cooldown_hours: int = Field(24, ge=1, le=24 * 30, description="quiet time per rule")
-    condition_cooldown_hours: int = Field(
-        168,
-        ge=1,
-        le=24 * 30,
-        description="quiet time of the lasting-condition rules (low activity, negative comments)",
-    )
-    escalation_factor: float = Field(
-        2.0, ge=1.1, le=100, description="a spike this many times bigger escalates once"
-    )
+    # New videos in 6 h that make it viral.
+    viral_new_videos: Annotated[int, Meta(ge=1)] = 200
+    # Views or videos growth % in 6 h.
+    viral_growth_pct: Annotated[float, Meta(gt=0)] = 50.0
+    # New views in a day: a viral day.
+    viral_day_views: Annotated[int, Meta(ge=1)] = 1_000_000
+    # New videos in a day: high participation.
+    high_participation_videos: Annotated[int, Meta(ge=1)] = 500
+    # Fewer new views in a day: low activity.
+    low_activity_views: Annotated[int, Meta(ge=0)] = 1_000
+    # Share of negative comments that raises an alert.
+    negative_sentiment_share: Annotated[float, Meta(gt=0, le=1)] = 0.35
+    # Quiet time per rule.
+    cooldown_hours: Annotated[int, Meta(ge=1, le=24 * 30)] = 24
+    # Quiet time of the lasting-condition rules (low activity, negative comments).
+    condition_cooldown_hours: Annotated[int, Meta(ge=1, le=24 * 30)] = 168
+    # A spike this many times bigger escalates once.
+    escalation_factor: Annotated[float, Meta(ge=1.1, le=100)] = 2.0
 
 
-class TrackedHashtag(BaseModel):
+def _campaign(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > MAX_CAMPAIGN_LENGTH:
+        raise ValueError(f"campaign is longer than {MAX_CAMPAIGN_LENGTH} characters")
+    return text
+
+
+class TrackedHashtag(Record, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One item of the Hashtags table, validated."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     hashtag: str
     kind: HashtagKind = HashtagKind.CAMPAIGN
-    campaign: str | None = Field(None, description="campaign group shared with competitors")
-    thresholds: Thresholds = Field(default_factory=Thresholds)
+    # Campaign group shared with competitors.
+    campaign: str | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
     active: bool = True
     start_date: date | None = None
     end_date: date | None = None
-    hashtag_id: str | None = Field(None, description="the data API's id, cached after lookup")
-    status: str | None = Field(None, description="e.g. 'not_found' after a 404 from the API")
+    # The data API's id, cached after lookup.
+    hashtag_id: str | None = None
+    # e.g. 'not_found' after a 404 from the API.
+    status: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
-    @field_validator("hashtag", mode="before")
-    @classmethod
-    def _normalise(cls, value: Any) -> str:
-        return normalise_hashtag(value)
-
-    @field_validator("campaign", mode="before")
-    @classmethod
-    def _campaign(cls, value: Any) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise ValueError("campaign must be text")
-        text: str = value.strip()
-        if not text:
-            return None
-        if len(text) > MAX_CAMPAIGN_LENGTH:
-            raise ValueError(f"campaign is longer than {MAX_CAMPAIGN_LENGTH} characters")
-        return text
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> TrackedHashtag:
+    def __post_init__(self) -> None:
+        force_setattr(self, "hashtag", normalise_hashtag(self.hashtag))
+        force_setattr(self, "campaign", _campaign(self.campaign))
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
-        return self
 
     def is_due(self, today: date) -> bool:
         """Active, and inside its optional start/end dates."""
@@ -130,10 +131,10 @@ class TrackedHashtag(BaseModel):
 
     @classmethod
     def parse(cls, item: dict[str, Any]) -> TrackedHashtag:
-        """Validate a raw item, turning pydantic's report into one clear line."""
+        """Validate a raw item, its problem told in one clear line."""
         try:
-            return cls.model_validate(item)
-        except ValidationError as exc:
+            return convert(plain_numbers(item), cls)
+        except DecodeError as exc:
             raise InvalidHashtagError(describe_validation_error(exc, item)) from None
 
 
@@ -141,23 +142,18 @@ def _printable(text: str) -> str:
     return text if text.isprintable() else repr(text)
 
 
-def describe_validation_error(exc: ValidationError, item: dict[str, Any]) -> str:
+def describe_validation_error(exc: DecodeError, item: dict[str, Any]) -> str:
     name = item.get("hashtag") if isinstance(item, dict) else None
-    parts = []
-    for error in exc.errors():
-        # Item keys are free text (a console user may type anything): keep the line one line.
-        where = ".".join(_printable(str(p)) for p in error["loc"]) or "item"
-        message = _printable(str(error["msg"]).removeprefix("Value error, "))
-        parts.append(f"{where}: {message}")
+    # Item keys are free text (a console user may type anything): keep the line one line.
     prefix = f"hashtag item {name!r}" if name is not None else "hashtag item"
-    return f"{prefix} is invalid: " + "; ".join(parts)
+    return f"{prefix} is invalid: {_printable(describe(exc))}"
 
 
 def with_changes(
     hashtag: TrackedHashtag, changes: dict[str, Any], now: datetime | None = None
 ) -> TrackedHashtag:
     """A validated copy with `changes` applied; `thresholds` changes merge key by key."""
-    data = hashtag.model_dump(mode="python")
+    data = to_data(hashtag)
     for key, value in changes.items():
         if key == "thresholds":
             data["thresholds"] = {**data["thresholds"], **value}

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from msgspec import Meta
+
+from hashtag_tracker.models.codec import Record
+
+_Count = Annotated[int, Meta(ge=0)]
+_Share = Annotated[float, Meta(ge=0, le=1)]
 
 
 class SnapshotStatus(StrEnum):
@@ -17,47 +23,44 @@ class SnapshotStatus(StrEnum):
     SUSPECT = "suspect"
 
 
-class SentimentShares(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class SentimentShares(Record, frozen=True, kw_only=True):
+    positive: _Share
+    neutral: _Share
+    negative: _Share
+    # How many comments were scored.
+    scored: _Count
 
-    positive: float = Field(ge=0, le=1)
-    neutral: float = Field(ge=0, le=1)
-    negative: float = Field(ge=0, le=1)
-    scored: int = Field(ge=0, description="how many comments were scored")
 
-
-class VideoSampleStats(BaseModel):
+class VideoSampleStats(Record, frozen=True, kw_only=True):
     """Aggregates over the page(s) of videos fetched this cycle (a capped sample)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    size: int = Field(ge=0)
-    plays: int = Field(ge=0)
-    likes: int = Field(ge=0)
-    comments: int = Field(ge=0)
-    shares: int = Field(ge=0)
+    size: _Count
+    plays: _Count
+    likes: _Count
+    comments: _Count
+    shares: _Count
     engagement_mean: float | None = None
     engagement_median: float | None = None
     shares_per_video: float | None = None
-    unique_creators: int = Field(0, ge=0)
+    unique_creators: _Count = 0
 
 
-class Snapshot(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Snapshot(Record, frozen=True, kw_only=True):
     hashtag: str
-    cycle: datetime = Field(description="start of the collection cycle (the idempotency key)")
+    # Start of the collection cycle (the idempotency key).
+    cycle: datetime
     taken_at: datetime
     status: SnapshotStatus = SnapshotStatus.OK
-    views: int | None = Field(None, ge=0)
-    videos: int | None = Field(None, ge=0)
-    reason: str | None = Field(None, description="why missing or suspect")
+    views: _Count | None = None
+    videos: _Count | None = None
+    # Why missing or suspect.
+    reason: str | None = None
     sample: VideoSampleStats | None = None
     sentiment: SentimentShares | None = None
-    credits: int = Field(0, ge=0, description="data-API credits spent on this snapshot")
+    # Data-API credits spent on this snapshot.
+    credits: _Count = 0
 
-    @model_validator(mode="after")
-    def _counters_match_status(self) -> Snapshot:
+    def __post_init__(self) -> None:
         if self.status is SnapshotStatus.OK and (self.views is None or self.videos is None):
             raise ValueError("an ok snapshot needs both views and videos")
         if self.status is SnapshotStatus.MISSING and (
@@ -66,7 +69,6 @@ class Snapshot(BaseModel):
             raise ValueError("a missing snapshot carries no counters")
         if self.status is not SnapshotStatus.OK and not self.reason:
             raise ValueError(f"a {self.status} snapshot needs a reason")
-        return self
 
     @property
     def usable(self) -> bool:

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import Meta
+
+from hashtag_tracker.models.codec import Record
+
+_Count = Annotated[int, Meta(ge=0)]
 
 
-class LedgerVideo(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class LedgerVideo(Record, frozen=True, kw_only=True):
     hashtag: str
     video_id: str
     author_id: str
     created_at: datetime | None = None
     first_seen: datetime
     last_seen: datetime
-    plays: int = Field(ge=0)
-    likes: int = Field(ge=0)
-    comments: int = Field(ge=0)
-    shares: int = Field(ge=0)
-    saves: int | None = Field(None, ge=0)
+    plays: _Count
+    likes: _Count
+    comments: _Count
+    shares: _Count
+    saves: _Count | None = None
     description: str | None = None
 
     @property
@@ -31,12 +34,10 @@ class LedgerVideo(BaseModel):
         return (self.likes + self.comments + self.shares) / self.plays
 
 
-class LedgerCreator(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class LedgerCreator(Record, frozen=True, kw_only=True):
     hashtag: str
     author_id: str
     nickname: str | None = None
-    followers: int | None = Field(None, ge=0)
+    followers: _Count | None = None
     first_seen: datetime
     last_seen: datetime

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import requests
 from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
 
+from hashtag_tracker.models.codec import DecodeError, convert, describe
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.rules.alert import ALERT_TYPE, Alert, Severity
 
@@ -227,9 +227,9 @@ def payload_for(subject: str | None, message: str) -> dict[str, Any]:
         return notice_payload(subject, message)
     if isinstance(document, dict) and document.get("type") == ALERT_TYPE:
         try:
-            return alert_payload(Alert.model_validate(document))
-        except ValidationError as exc:
-            raise MalformedAlertError(f"alert message does not validate: {exc}") from exc
+            return alert_payload(convert(document, Alert))
+        except DecodeError as exc:
+            raise MalformedAlertError(f"alert message does not validate: {describe(exc)}") from exc
     if isinstance(document, dict) and "AlarmName" in document:
         title, reason = _alarm_text(document)
         return notice_payload(title, reason)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import mean
 
+from hashtag_tracker.models.codec import convert, replace
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
@@ -114,17 +115,16 @@ def window_summary(
     hours = (last.cycle - first.cycle).total_seconds() / 3600
     views = _delta(last.views, first.views)
     videos = _delta(last.videos, first.videos)
-    return summary.model_copy(
-        update={
-            "start_cycle": first.cycle,
-            "end_cycle": last.cycle,
-            "views_delta": views,
-            "videos_delta": videos,
-            "views_pct": _pct(views, first.views),
-            "videos_pct": _pct(videos, first.videos),
-            "views_per_hour": None if views is None else round(views / hours, 3),
-            "videos_per_hour": None if videos is None else round(videos / hours, 3),
-        }
+    return replace(
+        summary,
+        start_cycle=first.cycle,
+        end_cycle=last.cycle,
+        views_delta=views,
+        videos_delta=videos,
+        views_pct=_pct(views, first.views),
+        videos_pct=_pct(videos, first.videos),
+        views_per_hour=None if views is None else round(views / hours, 3),
+        videos_per_hour=None if videos is None else round(videos / hours, 3),
     )
 
 
@@ -167,7 +167,7 @@ def weekly_points(
     views = flag_weeks([_growth(r, "views_growth") for r in raw], "views")
     videos = flag_weeks([_growth(r, "videos_growth") for r in raw], "videos")
     return [
-        WeekPoint.model_validate({**r, "anomaly": combine(v, n)})
+        convert({**r, "anomaly": combine(v, n)}, WeekPoint)
         for r, v, n in zip(raw, views, videos, strict=True)
     ]
 
@@ -322,9 +322,7 @@ def rank(rows: Sequence[HashtagReport]) -> list[HashtagReport]:
     ordered = sorted(rows, key=_rank_key)
     ranked: list[HashtagReport] = []
     for position, row in enumerate(ordered, start=1):
-        ranked.append(
-            row.model_copy(update={"rank": position if row.views_wow_pct is not None else None})
-        )
+        ranked.append(replace(row, rank=position if row.views_wow_pct is not None else None))
     return ranked
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import field
 
+from hashtag_tracker.models.codec import Record
 from hashtag_tracker.models.hashtag import HashtagKind
 
 
@@ -35,16 +36,17 @@ class AnomalyMethod(StrEnum):
     NO_DATA = "no_data"
 
 
-class Anomaly(BaseModel):
+class Anomaly(Record, frozen=True, kw_only=True):
     """One week's verdict against the hashtag's own history (see report.anomaly)."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: AnomalyKind = AnomalyKind.NONE
     method: AnomalyMethod = AnomalyMethod.NO_DATA
-    metric: str | None = Field(None, description="'views' or 'videos': which growth departed")
-    score: float | None = Field(None, description="robust z, or the ratio in the fallback")
-    reference: float | None = Field(None, description="the history's typical weekly growth")
+    # 'views' or 'videos': which growth departed.
+    metric: str | None = None
+    # Robust z, or the ratio in the fallback.
+    score: float | None = None
+    # The history's typical weekly growth.
+    reference: float | None = None
     history_weeks: int = 0
 
     @property
@@ -52,10 +54,8 @@ class Anomaly(BaseModel):
         return self.kind is not AnomalyKind.NONE
 
 
-class WindowSummary(BaseModel):
+class WindowSummary(Record, frozen=True, kw_only=True):
     """Growth between the snapshot at the window's start and the latest one (7 or 30 days)."""
-
-    model_config = ConfigDict(frozen=True)
 
     days: int
     start_cycle: datetime | None = None
@@ -72,10 +72,8 @@ class WindowSummary(BaseModel):
     missing_cycles: int = 0
 
 
-class WeekPoint(BaseModel):
+class WeekPoint(Record, frozen=True, kw_only=True):
     """One week of the window (end exclusive of the start boundary, inclusive of the end)."""
-
-    model_config = ConfigDict(frozen=True)
 
     start: datetime
     end: datetime
@@ -83,7 +81,7 @@ class WeekPoint(BaseModel):
     videos_end: int | None = None
     views_growth: int | None = None
     videos_growth: int | None = None
-    anomaly: Anomaly = Field(default_factory=Anomaly)
+    anomaly: Anomaly = field(default_factory=Anomaly)
     negative_share: float | None = None
     positive_share: float | None = None
     credits: int = 0
@@ -91,17 +89,13 @@ class WeekPoint(BaseModel):
     suspect_cycles: int = 0
 
 
-class SeriesPoint(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SeriesPoint(Record, frozen=True, kw_only=True):
     cycle: datetime
     views: int
     videos: int
 
 
-class TopVideo(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class TopVideo(Record, frozen=True, kw_only=True):
     video_id: str
     author_id: str
     plays: int
@@ -113,19 +107,15 @@ class TopVideo(BaseModel):
     description: str | None = None
 
 
-class TopCreator(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class TopCreator(Record, frozen=True, kw_only=True):
     author_id: str
     nickname: str | None = None
     videos: int
     plays: int
 
 
-class HashtagReport(BaseModel):
+class HashtagReport(Record, frozen=True, kw_only=True):
     """Everything the report says about one tracked hashtag."""
-
-    model_config = ConfigDict(frozen=True)
 
     hashtag: str
     kind: HashtagKind
@@ -139,15 +129,15 @@ class HashtagReport(BaseModel):
     views_wow_pct: float | None = None
     videos_wow: int | None = None
     videos_wow_pct: float | None = None
-    views_growth_avg_4w: float | None = Field(
-        None, description="mean weekly views growth over the (up to) 4 weeks before this one"
-    )
+    # Mean weekly views growth over the (up to) 4 weeks before this one.
+    views_growth_avg_4w: float | None = None
     trend: Trend = Trend.NEW
-    anomaly: Anomaly = Field(default_factory=Anomaly)
+    anomaly: Anomaly = field(default_factory=Anomaly)
     engagement_mean: float | None = None
     engagement_median: float | None = None
     shares_per_video: float | None = None
-    reach: int | None = Field(None, description="plays of the latest video sample")
+    # Plays of the latest video sample.
+    reach: int | None = None
     unique_creators: int | None = None
     new_videos_week: int = 0
     new_creators_week: int = 0
@@ -162,54 +152,49 @@ class HashtagReport(BaseModel):
     suspect_cycles_week: int = 0
     summary_7d: WindowSummary
     summary_30d: WindowSummary
-    weeks: list[WeekPoint] = Field(default_factory=list)
-    series: list[SeriesPoint] = Field(default_factory=list)
-    top_videos: list[TopVideo] = Field(default_factory=list)
-    top_creators: list[TopCreator] = Field(default_factory=list)
+    weeks: list[WeekPoint] = field(default_factory=list)
+    series: list[SeriesPoint] = field(default_factory=list)
+    top_videos: list[TopVideo] = field(default_factory=list)
+    top_creators: list[TopCreator] = field(default_factory=list)
 
     @property
     def flagged_weeks(self) -> list[WeekPoint]:
         return [week for week in self.weeks if week.anomaly.flagged]
 
 
-class VoiceShare(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class VoiceShare(Record, frozen=True, kw_only=True):
     hashtag: str
     kind: HashtagKind
     views_growth: int | None
-    share: float | None = Field(None, description="0..1 of the group's views growth this week")
+    # 0..1 of the group's views growth this week.
+    share: float | None = None
     previous_share: float | None = None
 
 
-class CampaignGroup(BaseModel):
+class CampaignGroup(Record, frozen=True, kw_only=True):
     """A campaign and its competitor set: who took the week's views growth."""
-
-    model_config = ConfigDict(frozen=True)
 
     campaign: str
     total_views_growth: int
-    campaign_share: float | None = Field(None, description="share of the campaign's own tags")
+    # Share of the campaign's own tags.
+    campaign_share: float | None = None
     members: list[VoiceShare]
 
 
-class SkippedHashtag(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class SkippedHashtag(Record, frozen=True, kw_only=True):
     hashtag: str
     reason: str
 
 
-class Report(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class Report(Record, frozen=True, kw_only=True):
     as_of: datetime
     week_start: datetime
     generated_at: datetime
     window_weeks: int
-    hashtags: list[HashtagReport] = Field(description="ranked by views growth %, best first")
-    groups: list[CampaignGroup] = Field(default_factory=list)
-    skipped: list[SkippedHashtag] = Field(default_factory=list)
+    # Ranked by views growth %, best first.
+    hashtags: list[HashtagReport]
+    groups: list[CampaignGroup] = field(default_factory=list)
+    skipped: list[SkippedHashtag] = field(default_factory=list)
     credits_week: int = 0
     credits_week_usd: float = 0.0
     credits_30d: int = 0

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Callable
 
+from hashtag_tracker.models.codec import to_json
 from hashtag_tracker.report.model import HashtagReport, Report
 
 # The CSV's columns, in order (documented in the README, "Weekly report"). An empty cell
@@ -92,4 +93,4 @@ def report_csv(report: Report) -> str:
 
 
 def report_json(report: Report) -> str:
-    return report.model_dump_json(indent=2)
+    return to_json(report, indent=2)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from msgspec import Meta, field
 
 from hashtag_tracker.clock import to_iso
+from hashtag_tracker.models.codec import Record, replace, to_data, to_json
 from hashtag_tracker.models.hashtag import HashtagKind
 
 # The alert's JSON carries this, so a subscriber can tell alerts from other topic messages
@@ -71,44 +73,44 @@ def format_number(value: float) -> str:
     return f"{value:,.2f}" if abs(value) < 1 else f"{value:,.1f}"
 
 
-class Alert(BaseModel):
-    """One alert. `key` names its (hashtag, rule, window): the exactly-once unit."""
+class Alert(Record, frozen=True, kw_only=True):
+    """One alert. `key` names its (hashtag, rule, window): the exactly-once unit.
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    Unknown fields are ignored when one is read back (the derived ones of `to_json`)."""
 
     type: str = ALERT_TYPE
     hashtag: str
     rule: AlertRule
-    window: str = Field(description="cycle (viral), UTC day (daily rules) or milestone value")
-    at: datetime = Field(description="the snapshot's cycle: the alert's event time")
+    # Cycle (viral), UTC day (daily rules) or milestone value.
+    window: str
+    # The snapshot's cycle: the alert's event time.
+    at: datetime
     severity: Severity
     kind: HashtagKind
     campaign: str | None = None
-    metrics: dict[str, float] = Field(default_factory=dict)
-    summary: str = Field(description="one sentence saying what happened")
+    metrics: dict[str, float] = field(default_factory=dict)
+    # One sentence saying what happened.
+    summary: str
     # The rule's strength relative to its threshold (1.0 = just fired); escalation compares it.
-    magnitude: float = Field(1.0, ge=0)
-    cooldown_hours: int = Field(0, ge=0, description="0: no cooldown (milestones)")
-    escalation_factor: float = Field(2.0, ge=1)
+    magnitude: Annotated[float, Meta(ge=0)] = 1.0
+    # 0: no cooldown (milestones).
+    cooldown_hours: Annotated[int, Meta(ge=0)] = 0
+    escalation_factor: Annotated[float, Meta(ge=1)] = 2.0
     escalated: bool = False
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def key(self) -> str:
         return f"{self.hashtag}#{self.rule.value}#{self.window}"
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def link(self) -> str:
         return tag_url(self.hashtag)
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def title(self) -> str:
         prefix = "Escalated: " if self.escalated else ""
         return f"{prefix}{RULE_LABELS[self.rule]} on #{self.hashtag}"
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def text(self) -> str:
         """The plain-text body that reads well in an email."""
@@ -136,4 +138,9 @@ class Alert(BaseModel):
 
     def escalate(self) -> Alert:
         """The same alert, marked as an escalation inside the cooldown."""
-        return self.model_copy(update={"escalated": True, "severity": Severity.CRITICAL})
+        return replace(self, escalated=True, severity=Severity.CRITICAL)
+
+    def to_json(self) -> str:
+        """The alert's JSON for subscribers: its fields plus key, link, title and text."""
+        derived = {"key": self.key, "link": self.link, "title": self.title, "text": self.text}
+        return to_json({**to_data(self, keep_none=True), **derived})

@@ -304,7 +304,7 @@ def alert_attributes(alert: Alert) -> dict[str, Any]:
 
 def alert_message(alert: Alert) -> str:
     """The SNS message (MessageStructure=json): text for email, the alert's JSON for code."""
-    document = alert.model_dump_json()
+    document = alert.to_json()
     return json.dumps(
         {"default": alert.text, "email": alert.text, "lambda": document, "sqs": document},
         ensure_ascii=False,

@@ -11,6 +11,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from hashtag_tracker.models.codec import plain_numbers
 from hashtag_tracker.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -40,18 +41,6 @@ def _to_dynamo(value: Any) -> Any:
     return value
 
 
-def _from_dynamo(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _from_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_dynamo(v) for v in value]
-    if isinstance(value, set):
-        return {_from_dynamo(v) for v in value}
-    return value
-
-
 def serialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """Plain dict -> DynamoDB attribute values; None values are left out, floats become N."""
     return {k: _serializer.serialize(_to_dynamo(v)) for k, v in item.items() if v is not None}
@@ -59,7 +48,7 @@ def serialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def deserialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """DynamoDB attribute values -> plain dict with ints and floats instead of Decimal."""
-    return {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
+    return {k: plain_numbers(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
 def error_code(exc: ClientError) -> str:

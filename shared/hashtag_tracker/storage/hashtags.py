@@ -5,12 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hashtag_tracker.clock import to_iso
+from hashtag_tracker.models.codec import to_data
 from hashtag_tracker.models.hashtag import InvalidHashtagError, TrackedHashtag
 from hashtag_tracker.storage.dynamo import (
     deserialize_item,
@@ -37,17 +37,11 @@ ScanResult = TrackedHashtag | InvalidItem
 
 def hashtag_to_item(hashtag: TrackedHashtag) -> dict[str, Any]:
     """The documented item shape (README: 'Raw item shape')."""
-    data = hashtag.model_dump(mode="python", exclude_none=True)
-    item: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, datetime):
-            item[key] = to_iso(value)
-        elif isinstance(value, date):
-            item[key] = value.isoformat()
-        elif key == "kind":
-            item[key] = str(value)
-        else:
-            item[key] = value
+    item: dict[str, Any] = to_data(hashtag)
+    for key in ("created_at", "updated_at"):
+        when = getattr(hashtag, key)
+        if when is not None:
+            item[key] = to_iso(when)
     return item
 
 

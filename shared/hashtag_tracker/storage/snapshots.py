@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hashtag_tracker.clock import to_iso
+from hashtag_tracker.models.codec import convert, to_data
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.storage.dynamo import (
     conditional_write,
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def snapshot_to_item(snapshot: Snapshot, retention: timedelta) -> dict[str, Any]:
-    item = snapshot.model_dump(mode="json", exclude_none=True)
+    item: dict[str, Any] = to_data(snapshot)
     item["cycle"] = to_iso(snapshot.cycle)
     item["taken_at"] = to_iso(snapshot.taken_at)
     item["expires_at"] = int((snapshot.cycle + retention).timestamp())
@@ -31,7 +32,7 @@ def snapshot_to_item(snapshot: Snapshot, retention: timedelta) -> dict[str, Any]
 
 def item_to_snapshot(item: dict[str, Any]) -> Snapshot:
     data = {k: v for k, v in item.items() if k != "expires_at"}
-    return Snapshot.model_validate(data)
+    return convert(data, Snapshot)
 
 
 class SnapshotStore:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hashtag_tracker.clock import from_iso, to_iso
+from hashtag_tracker.models.codec import convert, replace, to_data
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 from hashtag_tracker.storage.dynamo import deserialize_item, dynamodb_client, serialize_item
 from hashtag_tracker.storage.errors import StorageError
@@ -47,7 +48,7 @@ def creator_key(author_id: str) -> str:
 
 
 def video_to_item(video: LedgerVideo) -> dict[str, Any]:
-    item = video.model_dump(mode="json", exclude_none=True)
+    item: dict[str, Any] = to_data(video)
     item["sk"] = video_key(video.video_id)
     for key in ("first_seen", "last_seen", "created_at"):
         value = getattr(video, key)
@@ -59,7 +60,7 @@ def video_to_item(video: LedgerVideo) -> dict[str, Any]:
 
 
 def creator_to_item(creator: LedgerCreator) -> dict[str, Any]:
-    item = creator.model_dump(mode="json", exclude_none=True)
+    item: dict[str, Any] = to_data(creator)
     item["sk"] = creator_key(creator.author_id)
     item["first_seen"] = to_iso(creator.first_seen)
     item["last_seen"] = to_iso(creator.last_seen)
@@ -70,9 +71,9 @@ def item_to_ledger(item: dict[str, Any]) -> LedgerVideo | LedgerCreator | None:
     sk = str(item.get("sk", ""))
     data = {k: v for k, v in item.items() if k != "sk"}
     if sk.startswith("video#"):
-        return LedgerVideo.model_validate(data)
+        return convert(data, LedgerVideo)
     if sk.startswith("creator#"):
-        return LedgerCreator.model_validate(data)
+        return convert(data, LedgerCreator)
     return None
 
 
@@ -152,14 +153,12 @@ class VideoLedger:
                 first = seen.get(video_key(video.video_id))
                 if first is None:
                     new_videos.append(video.video_id)
-                items.append(video_to_item(video.model_copy(update={"first_seen": first or now})))
+                items.append(video_to_item(replace(video, first_seen=first or now)))
             for creator in creators:
                 first = seen.get(creator_key(creator.author_id))
                 if first is None:
                     new_creators.append(creator.author_id)
-                items.append(
-                    creator_to_item(creator.model_copy(update={"first_seen": first or now}))
-                )
+                items.append(creator_to_item(replace(creator, first_seen=first or now)))
             self._write(items)
             totals = self._add_totals(hashtag, len(new_videos), len(new_creators), now)
         except (ClientError, BotoCoreError) as exc:

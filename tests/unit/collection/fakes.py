@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from hashtag_tracker.clock import to_iso
+from hashtag_tracker.models.codec import replace
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 from hashtag_tracker.storage.state import ClaimAnswer, SlotAnswer
@@ -82,7 +83,7 @@ class FakeLedger:
         for v in videos:
             old = self.videos.get((hashtag, v.video_id))
             self.videos[(hashtag, v.video_id)] = (
-                v if old is None else v.model_copy(update={"first_seen": old.first_seen})
+                v if old is None else replace(v, first_seen=old.first_seen)
             )
         for c in creators:
             self.creators.setdefault((hashtag, c.author_id), c)

@@ -7,9 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import process_partial_response
-
-from functions.worker.app import processor
 from hashtag_tracker.collection.batch import BatchClaims
 from hashtag_tracker.collection.handler import WorkerRun
 from hashtag_tracker.collection.pacing import CreditBudget
@@ -34,9 +31,7 @@ def _event(*bodies: str) -> dict[str, Any]:
 
 
 def _run(event: dict[str, Any], run: WorkerRun) -> dict[str, Any]:
-    return dict(
-        process_partial_response(event=event, record_handler=run.handle, processor=processor)
-    )
+    return dict(run.process(event["Records"]))
 
 
 def test_sample_event_fails_only_its_malformed_record() -> None:
@@ -105,8 +100,7 @@ def test_a_batch_claims_and_reserves_once_and_settles_once_to_what_it_used() -> 
     event = _event(*_bodies("a", "b", "c", "d", "a"))
     run = WorkerRun(deps)
     # When the worker handles it
-    with run.batch(event["Records"]):
-        answer = _run(event, run)
+    answer = _run(event, run)
     # Then the copy is acknowledged without a call, the rest paid once each
     assert answer == {"batchItemFailures": []}
     assert provider.calls.count("stats") == 4
@@ -127,8 +121,7 @@ def test_claims_of_records_that_never_collected_are_given_back() -> None:
     event = _event(*_bodies("a", "b", "c"))
     run = WorkerRun(deps)
     # When the worker handles it
-    with run.batch(event["Records"]):
-        answer = _run(event, run)
+    answer = _run(event, run)
     # Then every record goes back, and no claim is left behind to block their retries
     assert len(answer["batchItemFailures"]) == 3
     assert state.fetch_leases == {}
@@ -152,8 +145,7 @@ def test_a_claim_transaction_that_went_through_unanswered_loses_no_record() -> N
     event = _event(*_bodies("a", "b", "a"))
     run = WorkerRun(deps)
     # When the worker handles it
-    with run.batch(event["Records"]):
-        answer = _run(event, run)
+    answer = _run(event, run)
     # Then each record's own claim finds the key already its own: every hashtag is collected
     # once, and the second copy of "a" is still refused
     assert answer == {"batchItemFailures": []}
@@ -185,8 +177,7 @@ def test_a_message_whose_cycle_has_no_utc_offset_fails_alone() -> None:
     event = _event(good, json.dumps(body))
     run = WorkerRun(deps)
     # When the worker handles it
-    with run.batch(event["Records"]):
-        answer = _run(event, run)
+    answer = _run(event, run)
     # Then only that record fails (to the DLQ after its retries), with no call made for it
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert provider.calls.count("stats") == 1

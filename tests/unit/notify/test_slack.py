@@ -130,7 +130,7 @@ def test_non_latin_hashtags_get_an_encoded_link_and_escaped_text() -> None:
 
 def test_payload_for_reads_alert_json_and_falls_back_to_notices() -> None:
     alert = an_alert()
-    assert payload_for("s", alert.model_dump_json()) == alert_payload(alert)
+    assert payload_for("s", alert.to_json()) == alert_payload(alert)
     notice = payload_for("Monthly credit budget reached", "Collection pauses.")
     assert notice["blocks"][0]["text"]["text"] == "Monthly credit budget reached"
     alarm = payload_for(None, json.dumps({"AlarmName": "FetchDLQ", "NewStateValue": "ALARM"}))
@@ -220,7 +220,7 @@ def test_notifier_posts_each_sns_message() -> None:
     notifier = SlackNotifier(poster(session, []))
     event = {
         "Records": [
-            {"Sns": {"Subject": "x", "Message": an_alert().model_dump_json()}},
+            {"Sns": {"Subject": "x", "Message": an_alert().to_json()}},
             {"Sns": {"Subject": "Budget", "Message": "Collection pauses."}},
         ]
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from hashtag_tracker.models.codec import replace
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.snapshot import (
     SentimentShares,
@@ -138,8 +139,10 @@ def world_snapshots(
                 unique_creators=len({v.creator.unique_id for v in page}),
             )
         found.append(
-            ok(name, cycle, views, videos, credits=2 if daily else 1).model_copy(
-                update={"sentiment": sentiment if daily else None, "sample": sample}
+            replace(
+                ok(name, cycle, views, videos, credits=2 if daily else 1),
+                sentiment=sentiment if daily else None,
+                sample=sample,
             )
         )
         cycle += every

@@ -53,4 +53,6 @@ def mood(negative: float, scored: int) -> SentimentShares:
 
 
 def tag(**thresholds: float) -> TrackedHashtag:
-    return TrackedHashtag(hashtag="trybrandx", campaign="BrandX", thresholds=thresholds)  # type: ignore[arg-type]
+    return TrackedHashtag.parse(
+        {"hashtag": "trybrandx", "campaign": "BrandX", "thresholds": thresholds}
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hashtag_tracker.models.codec import replace
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.rules.alert import Alert, AlertRule, Severity
 from hashtag_tracker.rules.engine import MIN_SCORED_COMMENTS, assess, evaluate
@@ -205,7 +206,7 @@ def test_negative_sentiment_at_threshold_with_enough_comments() -> None:
 def test_lasting_conditions_repeat_weekly_and_events_daily() -> None:
     # Given a quiet day with sour comments, and a viral jump, on default thresholds
     history, quiet = _day(400_000, 400_500)
-    sour = quiet.model_copy(update={"sentiment": mood(0.6, MIN_SCORED_COMMENTS)})
+    sour = replace(quiet, sentiment=mood(0.6, MIN_SCORED_COMMENTS))
     conditions = evaluate(tag(), sour, history)
     viral = evaluate(tag(), ok(6, 10_000_000, 1_200), [ok(0, 10_000_000, 1_000)])
     # Then low activity and negative comments stay quiet for a week once said (a lasting

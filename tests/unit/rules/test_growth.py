@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from hashtag_tracker.models.codec import replace
 from hashtag_tracker.rules.growth import (
     DAY_TOLERANCE,
     DAY_WINDOW,
@@ -125,7 +126,7 @@ def test_growth_pct_is_none_from_a_zero_start() -> None:
 
 def test_late_worker_time_does_not_move_the_base() -> None:
     # Given the previous snapshot was taken 20 min into its cycle, this one on time
-    base = ok(0, 1_000, 10).model_copy(update={"taken_at": at(0) + timedelta(minutes=20)})
+    base = replace(ok(0, 1_000, 10), taken_at=at(0) + timedelta(minutes=20))
     growth = window_growth(ok(6, 2_000, 20), [base], VIRAL_WINDOW, VIRAL_TOLERANCE)
 
     # Then the cycle picks the base and the velocity uses the real elapsed time
@@ -135,11 +136,11 @@ def test_late_worker_time_does_not_move_the_base() -> None:
 
 def test_a_snapshot_taken_long_after_its_cycle_gives_no_comparison() -> None:
     # Given the 06:00 snapshot was only taken the next day (its message waited in the DLQ)
-    late = ok(6, 2_000, 20).model_copy(update={"taken_at": at(25)})
+    late = replace(ok(6, 2_000, 20), taken_at=at(25))
     # When its 6-hour growth is asked for, Then there is none: 25 h of growth is not 6 h's
     assert window_growth(late, [ok(0, 1_000, 10)], VIRAL_WINDOW, VIRAL_TOLERANCE) is None
     # And a few minutes late is still compared
-    prompt = ok(6, 2_000, 20).model_copy(update={"taken_at": at(6) + timedelta(minutes=30)})
+    prompt = replace(ok(6, 2_000, 20), taken_at=at(6) + timedelta(minutes=30))
     assert window_growth(prompt, [ok(0, 1_000, 10)], VIRAL_WINDOW, VIRAL_TOLERANCE) is not None
 
 
@@ -149,7 +150,7 @@ def test_a_few_minutes_of_lateness_keeps_the_comparison_on_4_and_8_hour_schedule
 ) -> None:
     # Given a schedule whose 6-hour base sits 8 h back, and a fetch a minute later in its
     # cycle than the base's
-    base = ok(0, 1_000, 10).model_copy(update={"taken_at": at(0) + timedelta(minutes=10)})
-    now = ok(8, 2_000, 20).model_copy(update={"taken_at": at(8) + timedelta(minutes=11)})
+    base = replace(ok(0, 1_000, 10), taken_at=at(0) + timedelta(minutes=10))
+    now = replace(ok(8, 2_000, 20), taken_at=at(8) + timedelta(minutes=11))
     # Then the growth is still compared
     assert window_growth(now, [base], VIRAL_WINDOW, VIRAL_TOLERANCE) is not None
