@@ -141,6 +141,10 @@ def cpu_section(c: dict[str, Any]) -> list[str]:
             ["figure", "per hashtag per cycle"],
             [
                 ["worker CPU (ms)", c["cpu_ms_per_hashtag"]],
+                [
+                    "worker CPU in bare PutItems (CPU ÷ one bare PutItem's)",
+                    c.get("cpu_in_bare_put_items_per_hashtag"),
+                ],
                 ["worker wall time on the emulated stack (ms)", c["wall_ms_per_hashtag"]],
                 ["DynamoDB requests", c["dynamodb_per_hashtag_cycle"]],
                 ["DynamoDB by operation", ops],
@@ -164,10 +168,12 @@ def cpu_section(c: dict[str, Any]) -> list[str]:
         f"logging and metrics. A batch averaged {c.get('records_per_invocation')} records "
         "(BatchSize 5): its fetch claims (one transaction), its credits (one reservation, one "
         "settlement) and its rate-limit slots (one booking for the records left) are taken "
-        "once per batch. moto's server (werkzeug's) closes the connection after every "
-        "answer, so each request here also pays a new TCP connection that botocore's kept-alive "
-        "connections to AWS do not. Where the CPU goes by package (cProfile on one more "
-        f"cycle, own time, thread CPU clock): {shares}.",
+        "once per batch. The floor of a request on this machine: one small unconditional "
+        f"PutItem through botocore to the same emulator costs {c.get('bare_put_item_cpu_ms')} "
+        "ms of CPU, so the worker's CPU per hashtag is the cost of "
+        f"{c.get('cpu_in_bare_put_items_per_hashtag')} such requests (a figure that moves "
+        "less between machines than milliseconds do). Where the CPU goes by package (cProfile "
+        f"on one more cycle, own time, thread CPU clock): {shares}.",
         "",
     ]
 

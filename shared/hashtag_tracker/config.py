@@ -53,7 +53,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     names = set(Settings.__struct_encode_fields__)
     try:
-        return convert({k: v for k, v in env.items() if k in names}, Settings)
+        return convert({k: v.strip() for k, v in env.items() if k in names}, Settings)
     except DecodeError as exc:
         raise ConfigError(f"invalid or missing settings: {describe(exc)}") from None
 

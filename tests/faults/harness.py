@@ -31,7 +31,7 @@ import pytest
 from hashtag_tracker.clock import ManualClock, to_iso
 from hashtag_tracker.local.runner import LocalRunner, Published, sns_event, sqs_event
 from hashtag_tracker.local.stack import MotoServer, StackInfo, provision
-from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
 from hashtag_tracker.simulator import Profile, ProfileKind, Simulator
 from hashtag_tracker.storage.dynamo import deserialize_item
@@ -314,7 +314,7 @@ class Harness:
     def seed(self, kinds: dict[str, str]) -> None:
         store = DynamoHashtagStore(self.info.outputs["HashtagsTableName"])
         for name in self.profiles:
-            store.create(TrackedHashtag(hashtag=name, kind=kinds.get(name, "trend")))
+            store.create(TrackedHashtag(hashtag=name, kind=HashtagKind(kinds.get(name, "trend"))))
 
     @property
     def names(self) -> list[str]:

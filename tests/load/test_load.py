@@ -26,7 +26,7 @@ import pytest
 from hashtag_tracker.clock import ManualClock, to_iso
 from hashtag_tracker.local.runner import LocalRunner
 from hashtag_tracker.local.stack import MotoServer, provision
-from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.snapshot import SnapshotStatus
 from hashtag_tracker.simulator import Simulator
 from hashtag_tracker.storage.dynamo import deserialize_item, serialize_item
@@ -141,7 +141,9 @@ def test_5000_hashtags_through_the_scheduler_and_500_through_workers(
                         {
                             "PutRequest": {
                                 "Item": serialize_item(
-                                    hashtag_to_item(TrackedHashtag(hashtag=name, kind=KINDS[i % 3]))
+                                    hashtag_to_item(
+                                        TrackedHashtag(hashtag=name, kind=HashtagKind(KINDS[i % 3]))
+                                    )
                                 )
                             }
                         }

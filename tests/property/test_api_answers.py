@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.source import shapes
 from hashtag_tracker.source.errors import MalformedResponseError, SourceError
+from hashtag_tracker.source.http import HttpAnswer
 from hashtag_tracker.source.scavio import ScavioProvider
 from hashtag_tracker.storage.dynamo import serialize_item
 from hashtag_tracker.storage.snapshots import snapshot_to_item
@@ -159,20 +160,13 @@ def test_a_video_with_a_field_of_any_type_is_read_or_rejected(
     assert len(page.videos) == 1
 
 
-class _Answer:
-    def __init__(self, text: str, status: int) -> None:
-        self.text = text
-        self.status_code = status
-        self.headers: dict[str, str] = {}
-
-
-class _Session:
-    """A requests.Session stand-in: every POST gets the same answer."""
+class _Transport:
+    """An HTTP transport stand-in: every POST gets the same answer."""
 
     def __init__(self, text: str, status: int) -> None:
-        self.answer = _Answer(text, status)
+        self.answer = HttpAnswer(status, {}, text)
 
-    def post(self, *args: Any, **kwargs: Any) -> _Answer:
+    def post_json(self, *args: Any, **kwargs: Any) -> HttpAnswer:
         return self.answer
 
 
@@ -194,7 +188,7 @@ def test_the_client_turns_any_answer_into_a_result_or_a_source_error(
     provider = ScavioProvider(
         "http://api.invalid",
         lambda: key,
-        session=_Session(text.replace("KEY", key), status),  # type: ignore[arg-type]
+        transport=_Transport(text.replace("KEY", key), status),
         max_retries=0,
         sleep=lambda _s: None,
         max_rate_limit_wait=0,

@@ -10,7 +10,6 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-import requests
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hashtag_tracker.clock import process_clock
@@ -32,6 +31,7 @@ from hashtag_tracker.collection.worker import (
 from hashtag_tracker.config import Settings, settings
 from hashtag_tracker.models.codec import DecodeError, ValidationError, decode_json
 from hashtag_tracker.observability import logger, metrics
+from hashtag_tracker.source.http import Urllib3Transport
 from hashtag_tracker.source.scavio import ScavioProvider
 from hashtag_tracker.source.secrets import load_api_key
 from hashtag_tracker.storage.errors import StorageError
@@ -58,7 +58,7 @@ class FetchRecord:
     def from_record(cls, record: SqsRecord) -> FetchRecord:
         """Raises DecodeError (bad JSON, or a body that is not a fetch message)."""
         count = record.receive_count
-        receive_count = int(count) if count.isdigit() else 0
+        receive_count = int(count) if count.isascii() and count.isdigit() else 0
         if receive_count < 1:
             raise ValidationError(f"receive count {count!r} is not a count of at least 1")
         return cls(record.message_id, decode_json(record.body, FetchMessage), receive_count)
@@ -92,9 +92,9 @@ def _rate_limiter() -> RateLimiter:
 
 
 @lru_cache(maxsize=1)
-def _session() -> requests.Session:
-    """One HTTP session per container, so calls reuse their TLS connection."""
-    return requests.Session()
+def _transport() -> Urllib3Transport:
+    """One connection pool per container, so calls reuse their TLS connection."""
+    return Urllib3Transport()
 
 
 @lru_cache(maxsize=1)
@@ -131,7 +131,7 @@ def build_worker_deps(context: LambdaContext, progress: BatchProgress | None = N
             max(0.0, remaining() - SAFETY_SECONDS), block=ahead.calls_ahead()
         ),
         on_call=meter.record,
-        session=_session(),
+        transport=_transport(),
     )
     return WorkerDeps(
         provider=provider,
@@ -234,7 +234,18 @@ class WorkerRun:
     def process(self, records: Sequence[dict[str, Any]]) -> PartialBatchResponse:
         """The invocation: every record handled alone, the failed ones named for SQS."""
         with self.batch(records):
-            return partial_batch_response(records, self.handle, _log_unexpected)
+            return partial_batch_response(records, self.handle, self._log_unexpected)
+
+    def _log_unexpected(self, message_id: str, exc: Exception) -> None:
+        """Failures `handle` has not already logged and counted: a bug, an outage, or a
+        stored item that no longer reads."""
+        if isinstance(exc, (RetryLaterError, FatalRunError)) or exc is self._parsed.get(message_id):
+            return
+        metrics.add_metric(name="RecordFailed", unit="Count", value=1)
+        logger.error(
+            "record failed; SQS will retry it",
+            extra={"message_id": message_id, "error": f"{type(exc).__name__}: {str(exc)[:300]}"},
+        )
 
     def handle(self, record: SqsRecord) -> dict[str, object]:
         try:
@@ -282,14 +293,3 @@ class WorkerRun:
             },
         )
         return {"outcome": result.outcome.value, "credits": result.credits}
-
-
-def _log_unexpected(message_id: str, exc: Exception) -> None:
-    """The failures `handle` has not already logged and counted (a bug or an outage)."""
-    if isinstance(exc, (DecodeError, RetryLaterError, FatalRunError)):
-        return
-    metrics.add_metric(name="RecordFailed", unit="Count", value=1)
-    logger.error(
-        "record failed; SQS will retry it",
-        extra={"message_id": message_id, "error": f"{type(exc).__name__}: {str(exc)[:300]}"},
-    )

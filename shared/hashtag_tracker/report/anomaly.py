@@ -53,7 +53,7 @@ def detect_anomaly(
     if weeks == 0:
         return Anomaly(method=AnomalyMethod.INSUFFICIENT_HISTORY, metric=metric)
     minimum = MIN_ACTIVITY.get(metric, 1)
-    typical = max(median(reference), 0.0)
+    typical = float(max(median(reference), 0.0))
     method = AnomalyMethod.ROBUST_Z if weeks >= MIN_ROBUST_WEEKS else AnomalyMethod.FALLBACK
     if method is AnomalyMethod.ROBUST_Z:
         logs = [log_growth(g) for g in reference]

@@ -181,7 +181,7 @@ def trend_mark(current: int | None, previous: Sequence[int]) -> tuple[Trend, flo
     """Rising / falling / stable against the mean of up to 4 earlier weeks' views growth."""
     if current is None or not previous:
         return Trend.NEW, None
-    average = mean(previous[-TREND_WEEKS:])
+    average = float(mean(previous[-TREND_WEEKS:]))
     if average <= 0:
         return (Trend.RISING if current > 0 else Trend.STABLE), round(average, 3)
     if current > (1 + TREND_BAND) * average:

@@ -8,6 +8,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from msgspec import Meta, field
+from msgspec.structs import force_setattr
 
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.models.codec import Record, replace, to_data, to_json
@@ -97,6 +98,11 @@ class Alert(Record, frozen=True, kw_only=True):
     cooldown_hours: Annotated[int, Meta(ge=0)] = 0
     escalation_factor: Annotated[float, Meta(ge=1)] = 2.0
     escalated: bool = False
+
+    def __post_init__(self) -> None:
+        # Rules pass ints too; subscribers see the numbers as floats, always.
+        force_setattr(self, "metrics", {k: float(v) for k, v in self.metrics.items()})
+        force_setattr(self, "magnitude", float(self.magnitude))
 
     @property
     def key(self) -> str:

@@ -18,11 +18,8 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
-
-import requests
 
 from hashtag_tracker.observability import logger
 from hashtag_tracker.source import shapes
@@ -46,6 +43,13 @@ from hashtag_tracker.source.errors import (
     TransientError,
     VideoNotFoundError,
 )
+from hashtag_tracker.source.http import (
+    HttpAnswer,
+    Transport,
+    TransportError,
+    TransportTimeout,
+    Urllib3Transport,
+)
 
 DEFAULT_BASE_URL = "https://api.scavio.dev"
 HASHTAG = "/api/v1/tiktok/hashtag"
@@ -56,13 +60,6 @@ MAX_COMMENT_PAGE = 50
 # Keep this much invocation time for the caller to record the outcome after we give up.
 DEADLINE_MARGIN_SECONDS = 2.0
 _MAX_MESSAGE = 200
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    headers: Mapping[str, str]
-    text: str
 
 
 class _Retryable(Exception):
@@ -111,7 +108,7 @@ def _credits_said(body: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _error_text(answer: _Answer) -> str:
+def _error_text(answer: HttpAnswer) -> str:
     """The `error.code: message` of an error envelope, or the status alone."""
     try:
         body = json.loads(answer.text)
@@ -131,7 +128,7 @@ class ScavioProvider(Provider):
         base_url: str,
         api_key: Callable[[], str],
         *,
-        session: requests.Session | None = None,
+        transport: Transport | None = None,
         timeout: float = 10.0,
         max_retries: int = 3,
         remaining_seconds: Callable[[], float] | None = None,
@@ -149,7 +146,7 @@ class ScavioProvider(Provider):
             raise ValueError("timeout must be > 0 and max_retries >= 0")
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
-        self._session = session or requests.Session()
+        self._transport = transport or Urllib3Transport()
         self._timeout = timeout
         self._max_retries = max_retries
         self._remaining = remaining_seconds
@@ -260,24 +257,21 @@ class ScavioProvider(Provider):
         self._record(endpoint, answer.status, credits, started, None)
         return result
 
-    def _post(self, endpoint: str, payload: dict[str, Any], key: str) -> _Answer:
+    def _post(self, endpoint: str, payload: dict[str, Any], key: str) -> HttpAnswer:
         try:
-            response = self._session.post(
+            return self._transport.post_json(
                 self._base_url + endpoint,
-                json=payload,
-                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-                timeout=self._timeout,
+                payload,
+                {"Authorization": f"Bearer {key}"},
+                self._timeout,
             )
-            # Reading the body can time out too; keep it inside the guarded block.
-            return _Answer(response.status_code, response.headers, response.text)
-        except requests.Timeout:
+        except TransportTimeout:
             raise _Retryable("timed out", None) from None
-        except requests.RequestException as exc:
-            # requests puts the URL in its messages, never the headers; keep only the type.
-            raise _Retryable(f"connection failed ({type(exc).__name__})", None) from None
+        except TransportError as exc:
+            raise _Retryable(f"connection failed ({exc})", None) from None
 
     def _judge(
-        self, endpoint: str, answer: _Answer, key: str, not_found: type[NotFoundError]
+        self, endpoint: str, answer: HttpAnswer, key: str, not_found: type[NotFoundError]
     ) -> Any:
         status = answer.status
         if 200 <= status < 300:
@@ -288,7 +282,7 @@ class ScavioProvider(Provider):
         self._raise_for_client_error(endpoint, answer, key, not_found)
 
     def _raise_for_client_error(
-        self, endpoint: str, answer: _Answer, key: str, not_found: type[NotFoundError]
+        self, endpoint: str, answer: HttpAnswer, key: str, not_found: type[NotFoundError]
     ) -> NoReturn:
         status = answer.status
         message = f"{endpoint}: {_scrub(_error_text(answer), key)}"
@@ -304,7 +298,7 @@ class ScavioProvider(Provider):
             raise RateLimitedError(60.0 if wait is None else wait, message)
         raise BadRequestError(message, status=status)
 
-    def _decode(self, endpoint: str, answer: _Answer, key: str) -> Any:
+    def _decode(self, endpoint: str, answer: HttpAnswer, key: str) -> Any:
         try:
             body = json.loads(answer.text)
         except ValueError:
@@ -316,7 +310,7 @@ class ScavioProvider(Provider):
             code = body["error"].get("code") if isinstance(body["error"], dict) else None
             mapped = {"unauthorized": 401, "forbidden": 403, "insufficient_credits": 402}
             if code in mapped:
-                forged = _Answer(mapped[code], answer.headers, answer.text)
+                forged = HttpAnswer(mapped[code], answer.headers, answer.text)
                 self._raise_for_client_error(endpoint, forged, key, NotFoundError)
             raise MalformedResponseError(
                 f"{endpoint}: error envelope with HTTP {answer.status}: "

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 
+from hashtag_tracker.models.codec import convert
 from hashtag_tracker.models.hashtag import HashtagKind
 from hashtag_tracker.notify.slack import (
     InvalidWebhookError,
@@ -126,6 +127,21 @@ def test_non_latin_hashtags_get_an_encoded_link_and_escaped_text() -> None:
         "https://www.tiktok.com/tag/%E6%97%A5%E6%9C%AC"
     )
     assert "&lt;b&gt;&amp;co" in payload["blocks"][3]["elements"][0]["text"]
+
+
+def test_the_alert_json_carries_every_field_its_derived_text_and_numbers_as_floats() -> None:
+    # Given an alert whose rule passed whole numbers
+    alert = an_alert(magnitude=2)
+    # When it is written for subscribers
+    document = json.loads(alert.to_json())
+    # Then the numbers are floats, as a strict subscriber schema expects, and the derived
+    # fields come along, and the document reads back as the same alert
+    assert document["metrics"]["new_videos"] == 412.0
+    assert isinstance(document["metrics"]["new_videos"], float)
+    assert isinstance(document["magnitude"], float)
+    assert document["campaign"] == "BrandX" and document["key"] == alert.key
+    assert {"link", "title", "text", "type", "escalated"} <= set(document)
+    assert convert(document, Alert) == alert
 
 
 def test_payload_for_reads_alert_json_and_falls_back_to_notices() -> None:

@@ -1,30 +1,27 @@
-"""A scripted stand-in for requests.Session: answers in order, records what was sent."""
+"""A scripted stand-in for the HTTP transport: answers in order, records what was sent."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
+from hashtag_tracker.source.http import HttpAnswer
 
 
 def answer(
     status: int = 200, body: Any = None, *, text: str | None = None, **headers: str
-) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
+) -> HttpAnswer:
     payload = text if text is not None else json.dumps(body)
-    response._content = payload.encode("utf-8")
-    response.headers.update({k.replace("_", "-"): v for k, v in headers.items()})
-    return response
+    return HttpAnswer(status, {k.replace("_", "-"): v for k, v in headers.items()}, payload)
 
 
-def ok(data: Any, credits_used: int = 1) -> requests.Response:
+def ok(data: Any, credits_used: int = 1) -> HttpAnswer:
     return answer(200, {"data": data, "credits_used": credits_used, "credits_remaining": 99})
 
 
-def error(status: int, code: str, message: str = "nope", **headers: str) -> requests.Response:
+def error(status: int, code: str, message: str = "nope", **headers: str) -> HttpAnswer:
     return answer(status, {"error": {"code": code, "message": message}}, **headers)
 
 
@@ -37,14 +34,14 @@ class Sent:
 
 
 @dataclass
-class FakeSession:
-    script: list[requests.Response | Exception]
+class FakeTransport:
+    script: list[HttpAnswer | Exception]
     sent: list[Sent] = field(default_factory=list)
 
-    def post(
-        self, url: str, *, json: Any, headers: dict[str, str], timeout: Any
-    ) -> requests.Response:
-        self.sent.append(Sent(url, json, headers, timeout))
+    def post_json(
+        self, url: str, json: Any, headers: Mapping[str, str], timeout: float
+    ) -> HttpAnswer:
+        self.sent.append(Sent(url, json, dict(headers), timeout))
         step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import requests
 
 from hashtag_tracker.source.base import CallRecord
 from hashtag_tracker.source.errors import (
@@ -22,8 +21,9 @@ from hashtag_tracker.source.errors import (
     TransientError,
     VideoNotFoundError,
 )
+from hashtag_tracker.source.http import TransportError, TransportTimeout
 from hashtag_tracker.source.scavio import HASHTAG, ScavioProvider
-from tests.unit.source.fakes import FakeSession, answer, aweme, error, ok, stats_data
+from tests.unit.source.fakes import FakeTransport, answer, aweme, error, ok, stats_data
 
 KEY = "sk-live-SECRET-123"
 NOW = 1_800_000_000.0
@@ -31,12 +31,12 @@ NOW = 1_800_000_000.0
 
 class Harness:
     def __init__(self, script: list[Any], **kwargs: Any) -> None:
-        self.session = FakeSession(list(script))
+        self.session = FakeTransport(list(script))
         self.sleeps: list[float] = []
         self.records: list[CallRecord] = []
         self.paced = 0
         options: dict[str, Any] = {
-            "session": self.session,
+            "transport": self.session,
             "sleep": self.sleeps.append,
             "on_call": self.records.append,
             "before_call": self._pace,
@@ -232,7 +232,7 @@ def test_5xx_and_timeouts_are_retried_with_bounded_full_jitter_backoff() -> None
     h = Harness(
         [
             error(500, "internal_error"),
-            requests.ReadTimeout("slow"),
+            TransportTimeout("timed out"),
             error(503, "internal_error"),
             ok(stats_data()),
         ],
@@ -253,7 +253,7 @@ def test_5xx_and_timeouts_are_retried_with_bounded_full_jitter_backoff() -> None
 def test_5xx_that_outlast_the_retries_become_transient_error() -> None:
     # Given only failures
     h = Harness(
-        [error(500, "internal_error")] * 2 + [requests.ConnectionError("refused")] * 2,
+        [error(500, "internal_error")] * 2 + [TransportError("NewConnectionError")] * 2,
         max_retries=3,
     )
     # When called, Then TransientError after max_retries + 1 attempts, never a result
