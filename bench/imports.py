@@ -19,11 +19,11 @@ _PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf
 
 
 def _env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'shared'}{os.pathsep}{ROOT}",
-        "PYTHONDONTWRITEBYTECODE": "0",
-    }
+    # Any value of PYTHONDONTWRITEBYTECODE (even "0") stops bytecode caching, and then every
+    # measured import would compile the project's modules: drop it, as a Lambda layer
+    # ships no such setting.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": f"{ROOT / 'shared'}{os.pathsep}{ROOT}"}
 
 
 def import_once(module: str) -> float | None:

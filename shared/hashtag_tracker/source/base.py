@@ -1,14 +1,16 @@
-"""The provider port: typed results of the TikTok data API and the interface providers meet."""
+"""The provider port: typed results of the TikTok data API and the interface providers meet.
+
+Results are records (msgspec Structs): cheaper to define at cold start than dataclasses."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from datetime import datetime
 
+from hashtag_tracker.models.codec import Record
 
-@dataclass(frozen=True, slots=True)
-class HashtagStats:
+
+class HashtagStats(Record, frozen=True):
     hashtag_id: str
     title: str
     views: int
@@ -16,8 +18,7 @@ class HashtagStats:
     credits_used: int
 
 
-@dataclass(frozen=True, slots=True)
-class Video:
+class Video(Record, frozen=True):
     video_id: str
     description: str | None
     created_at: datetime
@@ -32,16 +33,14 @@ class Video:
     author_followers: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class VideoPage:
+class VideoPage(Record, frozen=True):
     videos: list[Video]
     cursor: str
     has_more: bool
     credits_used: int
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(Record, frozen=True):
     comment_id: str
     text: str
     created_at: datetime
@@ -49,16 +48,14 @@ class Comment:
     author_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class CommentPage:
+class CommentPage(Record, frozen=True):
     comments: list[Comment]
     cursor: str
     has_more: bool
     credits_used: int
 
 
-@dataclass(frozen=True, slots=True)
-class CallRecord:
+class CallRecord(Record, frozen=True):
     """One HTTP attempt, successful or not, so callers can count calls, credits and failures."""
 
     endpoint: str
