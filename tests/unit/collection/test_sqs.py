@@ -22,6 +22,7 @@ from hashtag_tracker.collection.worker import (
 )
 from hashtag_tracker.models.codec import ValidationError
 from tests.unit.collection.test_worker import FakeProvider, _deps
+from tests.unit.collection.test_worker_run import _bodies
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 
@@ -232,15 +233,6 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Recorded:
     monkeypatch.setattr(handler, "metrics", spy)
     monkeypatch.setattr(handler, "logger", spy)
     return spy
-
-
-def _bodies(*tags: str) -> list[str]:
-    body = json.loads(json.loads((EVENTS / "worker_batch.json").read_text())["Records"][0]["body"])
-    bodies = []
-    for tag in tags:
-        body["hashtag"]["hashtag"] = tag
-        bodies.append(json.dumps(body))
-    return bodies
 
 
 def _records(*bodies: str) -> list[dict[str, Any]]:
