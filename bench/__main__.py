@@ -97,6 +97,7 @@ def _runners(sizes: Sizes) -> dict[str, Callable[[], Any]]:
         "imports": lambda: {
             "rows": imports.measure(sizes.import_runs),
             "worker_slowest": imports.slowest_imports(imports.HANDLERS["worker"]),
+            "worker_uncached": imports.uncached_layer(sizes.import_runs),
         },
         "report": lambda: report_scaling.measure(sizes.report_plan),
         "package": lambda: package.measure(sizes.package_dependencies),

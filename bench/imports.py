@@ -6,6 +6,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,3 +94,35 @@ def measure(runs: int) -> list[dict[str, object]]:
             }
         )
     return rows
+
+
+def _timed(module: str, env: dict[str, str]) -> float | None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(module=module)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    return float(done.stdout.strip()) if done.returncode == 0 else None
+
+
+def uncached_layer(runs: int, module: str = HANDLERS["worker"]) -> dict[str, float | None]:
+    """`module` with boto3's bytecode cached but every other module compiled at import, as
+    in Lambda when the layer ships no bytecode for the runtime's Python (/opt is read-only,
+    so nothing is cached between cold starts): a cache holding only what `import boto3`
+    loads, read but never written."""
+    with tempfile.TemporaryDirectory() as prefix:
+        env = {**_env(), "PYTHONPYCACHEPREFIX": prefix}
+        subprocess.run([sys.executable, "-c", "import boto3"], env=env, cwd=ROOT, check=True)
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        ratios: list[float] = []
+        own: list[float] = []
+        for _ in range(runs):
+            base, seconds = _timed("boto3", env), _timed(module, env)
+            if base is None or seconds is None:
+                return {"ms": None, "ratio": None}
+            ratios.append(seconds / base)
+            own.append(seconds)
+    return {"ms": statistics.median(own) * 1000, "ratio": statistics.median(ratios)}

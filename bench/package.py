@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import shutil
+import os
 import subprocess
 import sys
 import tempfile
@@ -13,20 +13,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def zipped_bytes(path: Path) -> int:
+def _files(path: Path, bytecode: bool) -> list[Path]:
+    """Files under `path`; local `__pycache__` folders are not shipped unless `bytecode`."""
+    return [
+        p
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and (bytecode or "__pycache__" not in p.parts)
+    ]
+
+
+def zipped_bytes(path: Path, bytecode: bool = False) -> int:
     """Size of `path` zipped (deflate), as the deployment package would be uploaded."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for p in sorted(path.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts:
-                archive.write(p, p.relative_to(path))
+        for p in _files(path, bytecode):
+            archive.write(p, p.relative_to(path))
     return buffer.tell()
 
 
-def tree_bytes(path: Path) -> int:
-    return sum(
-        p.stat().st_size for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-    )
+def tree_bytes(path: Path, bytecode: bool = False) -> int:
+    return sum(p.stat().st_size for p in _files(path, bytecode))
 
 
 def layer_bytes(with_dependencies: bool) -> tuple[int, tuple[int, int] | None]:
@@ -35,32 +41,18 @@ def layer_bytes(with_dependencies: bool) -> tuple[int, tuple[int, int] | None]:
     if not with_dependencies:
         return own, None
     with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / "python"
+        # The layer exactly as `sam build` makes it (shared/Makefile), bytecode included.
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--platform",
-                "manylinux2014_aarch64",
-                "--python-version",
-                "3.13",
-                "--only-binary=:all:",
-                "-r",
-                str(ROOT / "shared" / "requirements.txt"),
-                "-t",
-                str(target),
-            ],
+            ["make", "-s", "-C", str(ROOT / "shared"), "build-SharedLayer"],
+            env={**os.environ, "ARTIFACTS_DIR": tmp, "PIP": f"{sys.executable} -m pip"},
             capture_output=True,
             text=True,
             check=False,
         )
         if done.returncode != 0:
             return own, None
-        shutil.copytree(ROOT / "shared" / "hashtag_tracker", target / "hashtag_tracker")
-        return own, (tree_bytes(target), zipped_bytes(Path(tmp)))
+        built = Path(tmp)
+        return own, (tree_bytes(built, bytecode=True), zipped_bytes(built, bytecode=True))
 
 
 def measure(with_dependencies: bool) -> list[dict[str, object]]:
@@ -80,7 +72,7 @@ def measure(with_dependencies: bool) -> list[dict[str, object]]:
     )
     rows.append(
         {
-            "artifact": "layer: package + dependencies (arm64, py3.13)",
+            "artifact": "layer as built: package + dependencies + bytecode (arm64, py3.13)",
             "bytes": full[0] if full else None,
             "zipped": full[1] if full else None,
         }
