@@ -27,13 +27,13 @@ def _env() -> dict[str, str]:
     return {**env, "PYTHONPATH": f"{ROOT / 'shared'}{os.pathsep}{ROOT}"}
 
 
-def import_once(module: str) -> float | None:
+def import_once(module: str, env: dict[str, str] | None = None) -> float | None:
     """Seconds to import `module` in a fresh interpreter; None if it fails."""
     done = subprocess.run(
         [sys.executable, "-c", _PROBE.format(module=module)],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=_env() if env is None else env,
         cwd=ROOT,
         check=False,
     )
@@ -42,12 +42,11 @@ def import_once(module: str) -> float | None:
 
 def slowest_imports(module: str, top: int = 6) -> list[tuple[str, float]]:
     """Modules `module` adds on top of boto3, by their own import time (`-X importtime`), ms."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'shared'}{os.pathsep}{ROOT}"}
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import boto3; import {module}"],
         capture_output=True,
         text=True,
-        env=env,
+        env=_env(),
         cwd=ROOT,
         check=False,
     )
@@ -96,18 +95,6 @@ def measure(runs: int) -> list[dict[str, object]]:
     return rows
 
 
-def _timed(module: str, env: dict[str, str]) -> float | None:
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(module=module)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
-    return float(done.stdout.strip()) if done.returncode == 0 else None
-
-
 def uncached_layer(runs: int, module: str = HANDLERS["worker"]) -> dict[str, float | None]:
     """`module` with boto3's bytecode cached but every other module compiled at import, as
     in Lambda when the layer ships no bytecode for the runtime's Python (/opt is read-only,
@@ -120,7 +107,7 @@ def uncached_layer(runs: int, module: str = HANDLERS["worker"]) -> dict[str, flo
         ratios: list[float] = []
         own: list[float] = []
         for _ in range(runs):
-            base, seconds = _timed("boto3", env), _timed(module, env)
+            base, seconds = import_once("boto3", env), import_once(module, env)
             if base is None or seconds is None:
                 return {"ms": None, "ratio": None}
             ratios.append(seconds / base)

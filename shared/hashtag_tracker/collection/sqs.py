@@ -52,11 +52,11 @@ def partial_batch_response(
     """
     failures: list[ItemFailure] = []
     for raw in records:
-        message_id = raw.get("messageId", "") if isinstance(raw, Mapping) else ""
+        message_id = str(raw.get("messageId") or "") if isinstance(raw, Mapping) else ""
         try:
             handle(SqsRecord.from_event(raw))
         except Exception as exc:  # one record's failure must not end the batch
             if on_failure is not None:
-                on_failure(str(message_id), exc)
-            failures.append({"itemIdentifier": str(message_id or "")})
+                on_failure(message_id, exc)
+            failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}

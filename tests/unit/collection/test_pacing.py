@@ -35,8 +35,7 @@ class FakeWall:
 def test_workers_sharing_the_slot_never_exceed_the_plan_in_any_window() -> None:
     # Given four workers that share one slot record and one (fake) wall clock
     state, wall = FakeState(), FakeWall()
-    policy = PLAN
-    limiters = [wall.limiter(state, policy) for _ in range(4)]
+    limiters = [wall.limiter(state, PLAN) for _ in range(4)]
     calls: list[int] = []
     # When they take turns asking for 60 calls in all
     for i in range(60):
@@ -53,34 +52,32 @@ def test_workers_sharing_the_slot_never_exceed_the_plan_in_any_window() -> None:
 def test_a_worker_that_wakes_too_late_gives_its_slot_up_and_queues_again() -> None:
     # Given a worker whose sleep overruns its slot by 2 s (a descheduled container)
     state, wall = FakeState(), FakeWall()
-    policy = PLAN
-    punctual = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
+    punctual = RateLimiter(state, PLAN, wall_ms=wall.now, sleep=lambda s: None)
     punctual.acquire(max_wait_seconds=600)  # books the line ahead
     overruns = [2_000]
 
     def late_sleep(seconds: float) -> None:
         wall.ms += int(seconds * 1000) + (overruns.pop() if overruns else 0)
 
-    late = RateLimiter(state, policy, wall_ms=wall.now, sleep=late_sleep)
+    late = RateLimiter(state, PLAN, wall_ms=wall.now, sleep=late_sleep)
     # When it acquires a slot
     late.acquire(max_wait_seconds=600)
     # Then the late slot was dropped and the call starts on time for the next one it booked
     assert late.late_slots == 1 and late.slots == 1
-    assert wall.now() - 1_000_000 == 2 * policy.interval_ms
+    assert wall.now() - 1_000_000 == 2 * PLAN.interval_ms
 
 
 def test_giving_a_late_slot_up_never_waits_past_the_deadline() -> None:
     # Given a line booked 50 s ahead and a worker whose every sleep overruns by 2 s
     state, wall = FakeState(), FakeWall()
-    policy = PLAN
-    other = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
+    other = RateLimiter(state, PLAN, wall_ms=wall.now, sleep=lambda s: None)
     for _ in range(8):
         other.acquire(max_wait_seconds=1_000)
 
     def late_sleep(seconds: float) -> None:
         wall.ms += int(seconds * 1000) + 2_000
 
-    late = RateLimiter(state, policy, wall_ms=wall.now, sleep=late_sleep)
+    late = RateLimiter(state, PLAN, wall_ms=wall.now, sleep=late_sleep)
     started = wall.now()
     # When it may wait 60 s at most
     with pytest.raises(NoCapacityError):
@@ -175,8 +172,7 @@ def test_a_pooled_reservation_settled_after_its_pool_counts_its_use_once() -> No
 def _alternating_batches(block: bool) -> tuple[int, list[int]]:
     """Two workers alternate batches of five calls, 40 calls in all: (requests, call times)."""
     state, wall = CountingState(), FakeWall()
-    policy = PLAN
-    limiters = [wall.limiter(state, policy) for _ in range(2)]
+    limiters = [wall.limiter(state, PLAN) for _ in range(2)]
     calls: list[int] = []
     for batch in range(8):
         limiter = limiters[batch % 2]
@@ -202,8 +198,7 @@ def test_a_block_of_slots_costs_one_request_and_keeps_the_plan() -> None:
 def test_booked_slots_a_worker_wakes_too_late_for_are_dropped_not_used() -> None:
     # Given a worker that booked five slots and then overslept by 21 s
     state, wall = FakeState(), FakeWall()
-    policy = PLAN
-    limiter = wall.limiter(state, policy)
+    limiter = wall.limiter(state, PLAN)
     limiter.acquire(max_wait_seconds=600, block=5)
     first = wall.now()
     wall.ms += 21_000
@@ -211,15 +206,14 @@ def test_booked_slots_a_worker_wakes_too_late_for_are_dropped_not_used() -> None
     limiter.acquire(max_wait_seconds=600)
     # Then the slots that passed are given up and it calls at a slot still ahead
     assert limiter.late_slots == 3
-    assert wall.now() == first + 4 * policy.interval_ms
+    assert wall.now() == first + 4 * PLAN.interval_ms
 
 
 def test_a_block_never_books_past_the_deadline() -> None:
     state, wall = FakeState(), FakeWall()
-    policy = PLAN
-    limiter = wall.limiter(state, policy)
+    limiter = wall.limiter(state, PLAN)
     limiter.acquire(max_wait_seconds=15, block=10)  # room for 3 slots within 15 s
-    assert state.next_ms == 1_000_000 + 3 * policy.interval_ms
+    assert state.next_ms == 1_000_000 + 3 * PLAN.interval_ms
 
 
 def test_pools_open_only_while_every_running_worker_could_hold_one() -> None:
@@ -240,23 +234,21 @@ def test_pools_open_only_while_every_running_worker_could_hold_one() -> None:
 def test_slots_booked_for_records_that_needed_no_call_go_back_to_the_line() -> None:
     # Given a worker that booked five slots and used one (four redeliveries needed no call)
     state, wall = FakeState(), FakeWall()
-    policy = PLAN
-    mine = wall.limiter(state, policy)
+    mine = wall.limiter(state, PLAN)
     mine.acquire(max_wait_seconds=600, block=5)
     used = wall.now()
     # When its batch ends
     mine.give_back()
     # Then the next worker's call comes one interval after the used slot, not five
-    other = wall.limiter(state, policy)
+    other = wall.limiter(state, PLAN)
     other.acquire(max_wait_seconds=600)
-    assert wall.now() == used + policy.interval_ms
+    assert wall.now() == used + PLAN.interval_ms
 
 
 def test_slots_are_not_given_back_once_another_worker_booked_after_them() -> None:
     state, wall = FakeState(), FakeWall()
-    policy = PLAN
-    mine = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
-    other = RateLimiter(state, policy, wall_ms=wall.now, sleep=lambda s: None)
+    mine = RateLimiter(state, PLAN, wall_ms=wall.now, sleep=lambda s: None)
+    other = RateLimiter(state, PLAN, wall_ms=wall.now, sleep=lambda s: None)
     mine.acquire(max_wait_seconds=600, block=3)
     other.acquire(max_wait_seconds=600)  # books after my block
     booked_end = state.next_ms
@@ -267,8 +259,7 @@ def test_slots_are_not_given_back_once_another_worker_booked_after_them() -> Non
 def test_a_container_too_slow_for_booked_slots_books_one_at_a_time() -> None:
     # Given a container whose work between two calls takes 4 s against 6.3 s slots
     state, wall = CountingState(), FakeWall()
-    policy = PLAN
-    limiter = wall.limiter(state, policy)
+    limiter = wall.limiter(state, PLAN)
     for left in range(5, 0, -1):
         limiter.acquire(max_wait_seconds=600, block=left)
         wall.ms += 4_000
@@ -276,9 +267,9 @@ def test_a_container_too_slow_for_booked_slots_books_one_at_a_time() -> None:
     assert not limiter.books_ahead()
     booked = state.requests
     limiter.acquire(max_wait_seconds=600, block=5)
-    assert state.requests == booked + 1 and state.next_ms == wall.now() + policy.interval_ms
+    assert state.requests == booked + 1 and state.next_ms == wall.now() + PLAN.interval_ms
     # And a fast container books ahead
-    fast = wall.limiter(state, policy)
+    fast = wall.limiter(state, PLAN)
     for _ in range(3):
         fast.acquire(max_wait_seconds=600, block=3)
         wall.ms += 100
