@@ -26,12 +26,18 @@ from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
 
 ALWAYS = -1
 _UID = "reliability-faults"
 
 Params = dict[str, Any]
 Match = Callable[[Params], bool]
+
+
+class InjectedReadTimeout(ReadTimeoutError):
+    """A read timeout a test raises on purpose (an answer lost after the request went
+    through); the reliability table tells it from the emulator's own slowness."""
 
 
 def any_call(_params: Params) -> bool:

@@ -8,6 +8,11 @@ The table is built from each test's docstring (first line: the case; `Injected:`
 strict xfail that passes counts as failed: a fixed bug must lose its xfail mark) or when the
 committed file differs from this run in anything but the load figures (timings and memory
 vary from machine to machine, so they are left out of the comparison).
+
+A case that could not run to its end because the emulated AWS stack did not answer in time
+(a botocore read or connect timeout on a request to the moto server, one the test did not
+inject) is a harness error, not a product result: it is reported with its cause, never
+counted as a product failure or a pass, and `--check` still fails on it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+from tests.faults.inject import InjectedReadTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "RELIABILITY.md"
@@ -34,6 +42,7 @@ RESULT_TEXT = {
     "xpassed": "**XPASS** (bug fixed? remove the xfail)",
     "error": "**ERROR**",
     "skipped": "skipped",
+    "harness": "**HARNESS ERROR** (emulator too slow)",
 }
 
 
@@ -46,6 +55,7 @@ class Case:
     asserted: str
     xfail_reason: str = ""
     outcome: str = "not run"
+    harness_cause: str = ""
     properties: dict[str, Any] = field(default_factory=dict)
 
 
@@ -71,6 +81,20 @@ def parse_doc(doc: str) -> tuple[str, str, str]:
     return _clean(title.rstrip(". ")), _clean(injected or rest), _clean(asserted)
 
 
+def emulator_timeout(exc: BaseException | None) -> str:
+    """The cause, when `exc` (or anything in its chain) is a timeout of a request to the
+    emulated stack that no test injected; "" otherwise."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)) and not isinstance(
+            exc, InjectedReadTimeout
+        ):
+            return f"the emulated AWS stack did not answer in time: {exc}"
+        exc = exc.__cause__ or exc.__context__
+    return ""
+
+
 class Recorder:
     """A pytest plugin keeping each case's docstring and outcome."""
 
@@ -92,6 +116,14 @@ class Recorder:
                 xfail_reason=_clean(str(marker.kwargs.get("reason", ""))) if marker else "",
             )
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        case = self.cases.get(item.nodeid)
+        if case is not None and call.excinfo is not None and not case.harness_cause:
+            case.harness_cause = emulator_timeout(call.excinfo.value)
+        return report
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         case = self.cases.get(report.nodeid)
         if case is None:
@@ -99,7 +131,9 @@ class Recorder:
         for name, value in report.user_properties:
             case.properties[name] = value
         xfail = hasattr(report, "wasxfail")
-        if report.when == "call":
+        if report.failed and case.harness_cause:
+            case.outcome = "harness"
+        elif report.when == "call":
             if xfail and report.skipped:
                 case.outcome = "xfailed"
             elif xfail and report.passed:
@@ -148,7 +182,9 @@ def render(cases: list[Case]) -> str:
         "poster's timeout 1 s with its backoff sleeps recorded (`tests/faults/harness.py`).",
         "",
         f"**{len(cases)} cases: {counts['passed']} pass, {counts['xfailed']} known bugs (xfail),"
-        f" {counts['failed'] + counts['error'] + counts['xpassed']} failing.**",
+        f" {counts['failed'] + counts['error'] + counts['xpassed']} failing"
+        + (f", {counts['harness']} not run to the end (harness)" if counts["harness"] else "")
+        + ".**",
         "",
         "## Fault cases (`tests/faults`, marker `faults`)",
         "",
@@ -234,7 +270,14 @@ def main(argv: list[str] | None = None) -> int:
     text = render(cases)
     failing = [c for c in cases if c.outcome not in ("passed", "xfailed")]
     for case in failing:
-        print(f"reliability: {case.nodeid}: {case.outcome}", file=sys.stderr)
+        if case.outcome == "harness":
+            print(
+                f"reliability: {case.nodeid}: harness error, not a product result: "
+                f"{case.harness_cause}",
+                file=sys.stderr,
+            )
+        else:
+            print(f"reliability: {case.nodeid}: {case.outcome}", file=sys.stderr)
     if args.check:
         committed = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
         if comparable(committed) != comparable(text):

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ReadTimeoutError
 
 from hashtag_tracker.clock import from_iso, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
@@ -27,7 +26,7 @@ from tests.faults.harness import (
     private_client,
     viral,
 )
-from tests.faults.inject import Params, key_pk
+from tests.faults.inject import InjectedReadTimeout, Params, key_pk
 
 pytestmark = pytest.mark.faults
 
@@ -276,7 +275,7 @@ def test_batch_claim_transaction_answer_lost(harness_factory: MakeHarness) -> No
     h.run(whens[:1])
 
     def lose_answer(params: Params) -> None:
-        raise ReadTimeoutError(endpoint_url="http://127.0.0.1 (answer lost)")
+        raise InjectedReadTimeout(endpoint_url="http://127.0.0.1 (answer lost)")
 
     h.boto.after("TransactWriteItems", lose_answer, match=_fetch_claims, times=ALWAYS)
     h.run(whens[1:])

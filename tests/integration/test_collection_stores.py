@@ -10,8 +10,11 @@ import boto3
 
 from hashtag_tracker.collection.pacing import PacingPolicy, RateLimiter
 from hashtag_tracker.models.codec import replace
+from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus, VideoSampleStats
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+from hashtag_tracker.storage.dynamo import serialize_item
+from hashtag_tracker.storage.hashtags import SCAN_PAGE_ITEMS, DynamoHashtagStore, hashtag_to_item
 from hashtag_tracker.storage.queue import FetchQueue
 from hashtag_tracker.storage.snapshots import SnapshotStore
 from hashtag_tracker.storage.state import StateStore
@@ -228,3 +231,38 @@ def test_queue_sends_in_batches_of_ten(aws: None) -> None:
     assert sent == 23
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "23"
+
+
+def test_the_hashtags_scan_reads_in_bounded_pages(tables: dict[str, str]) -> None:
+    """No single scan request depends on the table's size (issue 19): every request carries a
+    Limit, and a table larger than one page is still read whole, each item once."""
+    # Given more tracked hashtags than one scan page holds
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    table = tables["HashtagsTable"]
+    count = 2 * SCAN_PAGE_ITEMS + 7
+    names = [f"tag{i:05d}" for i in range(count)]
+    for start in range(0, count, 25):
+        client.batch_write_item(
+            RequestItems={
+                table: [
+                    {
+                        "PutRequest": {
+                            "Item": serialize_item(hashtag_to_item(TrackedHashtag(hashtag=n)))
+                        }
+                    }
+                    for n in names[start : start + 25]
+                ]
+            }
+        )
+    limits: list[object] = []
+    client.meta.events.register(
+        "provide-client-params.dynamodb.Scan",
+        lambda params, **_: limits.append(params.get("Limit")),
+    )
+
+    # When the store scans it
+    seen = [item.hashtag for item in DynamoHashtagStore(table, client=client).scan()]
+
+    # Then it took three bounded requests and saw every hashtag exactly once
+    assert limits == [SCAN_PAGE_ITEMS] * 3
+    assert sorted(seen) == names

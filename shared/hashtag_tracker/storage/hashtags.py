@@ -23,6 +23,12 @@ from hashtag_tracker.storage.errors import ItemExistsError, ItemNotFoundError, S
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
+# Items per scan request. Without a Limit one request returns up to 1 MB (about 5,000 small
+# items), so its time grows with the table: the emulator took longer than the client's 5 s
+# read timeout for one such page on a loaded 2-core machine (issue 19), and on DynamoDB a
+# large page also holds the scheduler's memory and time. 500 items is one fan-out chunk.
+SCAN_PAGE_ITEMS = 500
+
 
 @dataclass(frozen=True)
 class InvalidItem:
@@ -148,7 +154,9 @@ class DynamoHashtagStore(HashtagStore):
     def scan(self) -> Iterator[ScanResult]:
         paginator = self._client.get_paginator("scan")
         try:
-            for page in paginator.paginate(TableName=self.table_name):
+            for page in paginator.paginate(
+                TableName=self.table_name, PaginationConfig={"PageSize": SCAN_PAGE_ITEMS}
+            ):
                 for raw in page.get("Items", []):
                     yield parse_item(raw)
         except (ClientError, BotoCoreError) as exc:
