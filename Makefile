@@ -18,11 +18,11 @@ install: $(STAMP)
 
 ## The main job on the embedded default: emulated AWS stack + offline TikTok simulator.
 demo: $(STAMP)
-	$(BIN)/python -m hashtag_tracker.local.demo $(ARGS)
+	$(BIN)/python -m hashtag_tracker_tools.local.demo $(ARGS)
 
 ## Every check CI runs: lint, types, template lint, all tests.
 test: $(STAMP) lint typecheck cfn-lint sam-validate checkov reliability-check
-	$(BIN)/python -m pytest --cov=hashtag_tracker --cov-report=term-missing:skip-covered \
+	$(BIN)/python -m pytest --cov=hashtag_tracker --cov=hashtag_tracker_tools --cov-report=term-missing:skip-covered \
 		--ignore=tests/faults --ignore=tests/property --ignore=tests/load $(PYTEST_ARGS)
 
 ## Fault, bad-input and load suites; rewrites docs/RELIABILITY.md from their results.
@@ -48,11 +48,11 @@ unit: $(STAMP)
 
 ## The offline TikTok data-API simulator, standalone on 127.0.0.1.
 simulator: $(STAMP)
-	$(BIN)/python -m hashtag_tracker.simulator $(ARGS)
+	$(BIN)/python -m hashtag_tracker_tools.simulator $(ARGS)
 
 ## A long-running emulated stack (moto server + simulator) for the CLI's --local mode.
 local-stack: $(STAMP)
-	$(BIN)/python -m hashtag_tracker.local.stack $(ARGS)
+	$(BIN)/python -m hashtag_tracker_tools.local.stack $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

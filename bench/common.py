@@ -17,8 +17,8 @@ from typing import Any
 
 from bench.awscount import RequestCounter, counting_requests
 from bench.motopatch import partition_queries
-from hashtag_tracker.local.scenario import Scenario
-from hashtag_tracker.local.session import LocalSession, SessionOptions
+from hashtag_tracker_tools.local.scenario import Scenario
+from hashtag_tracker_tools.local.session import LocalSession, SessionOptions
 
 PLAN_RATE_LIMIT = 10  # the template's default PlanRateLimitPerMinute
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from bench.awscount import RequestCounter, by_operation, service_total
 from bench.common import bench_session, say, seed_quietly
-from hashtag_tracker.local.runner import LocalRunner
-from hashtag_tracker.local.scenario import default_scenario
+from hashtag_tracker_tools.local.runner import LocalRunner
+from hashtag_tracker_tools.local.scenario import default_scenario
 
 # A plan minute lasts 3 s: a call slot every ~315 ms, well above a record's work on the
 # emulator (tens of ms of moto per request), as the real 6.3 s is above it on AWS. Much

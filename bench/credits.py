@@ -11,8 +11,8 @@ from typing import Any
 from bench.baseline import BaselinePoller
 from bench.common import PLAN_RATE_LIMIT, bench_session, say, seed_quietly
 from hashtag_tracker.clock import ManualClock
-from hashtag_tracker.local.scenario import DEFAULT_START, Scenario, Tracked
-from hashtag_tracker.simulator import Profile, ProfileKind, Simulator, procedural_profile
+from hashtag_tracker_tools.local.scenario import DEFAULT_START, Scenario, Tracked
+from hashtag_tracker_tools.simulator import Profile, ProfileKind, Simulator, procedural_profile
 
 CYCLE = timedelta(hours=6)
 KINDS = ("campaign", "competitor", "trend")

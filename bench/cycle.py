@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from bench.common import PLAN_RATE_LIMIT, bench_session, say, seed_quietly
-from hashtag_tracker.local.scenario import default_scenario
+from hashtag_tracker_tools.local.scenario import default_scenario
 
 TIME_SCALE = 40.0  # a plan minute lasts 1.5 s; one call slot every ~153 ms
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from bench.awscount import by_operation, service_total
 from bench.common import Bench, Stopwatch, bench_session, say
-from hashtag_tracker.local.scenario import Scenario
 from hashtag_tracker.models.codec import replace
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.models.snapshot import SentimentShares, Snapshot, VideoSampleStats
@@ -26,6 +25,7 @@ from hashtag_tracker.storage.dynamo import serialize_item
 from hashtag_tracker.storage.hashtags import hashtag_to_item
 from hashtag_tracker.storage.snapshots import item_to_snapshot, snapshot_to_item
 from hashtag_tracker.storage.videos import SUMMARY_SK, creator_to_item, video_to_item
+from hashtag_tracker_tools.local.scenario import Scenario
 
 AS_OF = datetime(2026, 10, 5, 9, tzinfo=UTC)  # a Monday, at the report's hour
 CYCLE = timedelta(hours=6)

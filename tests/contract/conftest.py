@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from hashtag_tracker.clock import ManualClock
-from hashtag_tracker.simulator import Simulator
 from hashtag_tracker.source.base import CallRecord
 from hashtag_tracker.source.scavio import ScavioProvider
+from hashtag_tracker_tools.simulator import Simulator
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
 from hashtag_tracker.notify.dispatcher import AlertDispatcher
 from hashtag_tracker.rules.alert import Alert, AlertRule
 from hashtag_tracker.rules.engine import MILESTONES
-from hashtag_tracker.simulator.world import DEFAULT_PROFILES, World
+from hashtag_tracker_tools.simulator.world import DEFAULT_PROFILES, World
 from tests.unit.notify.fakes import FakeAlertStore, FakeTopic
 
 pytestmark = pytest.mark.contract

@@ -10,7 +10,7 @@ import pytest
 
 from hashtag_tracker.report.model import AnomalyKind, Report
 from hashtag_tracker.report.run import make_report
-from hashtag_tracker.simulator.world import (
+from hashtag_tracker_tools.simulator.world import (
     BRAND,
     COMPETITORS,
     DEFAULT_PROFILES,

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import requests
 
-from hashtag_tracker.simulator import ALWAYS, Simulator
 from hashtag_tracker.source.base import HashtagStats
 from hashtag_tracker.source.errors import (
     AuthError,
@@ -23,6 +22,7 @@ from hashtag_tracker.source.errors import (
 )
 from hashtag_tracker.source.quality import StatsQuality, classify_stats
 from hashtag_tracker.source.scavio import HASHTAG
+from hashtag_tracker_tools.simulator import ALWAYS, Simulator
 from tests.contract.conftest import Client
 
 pytestmark = pytest.mark.contract

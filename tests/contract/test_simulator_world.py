@@ -12,9 +12,9 @@ import pytest
 import requests
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from hashtag_tracker.simulator import DEFAULT_PROFILES, ProfileKind, World, procedural_profile
-from hashtag_tracker.simulator.faults import FaultBook, SlidingWindowLimit
-from hashtag_tracker.simulator.world import NEGATIVE_TEXTS, NEUTRAL_TEXTS, POSITIVE_TEXTS
+from hashtag_tracker_tools.simulator import DEFAULT_PROFILES, ProfileKind, World, procedural_profile
+from hashtag_tracker_tools.simulator.faults import FaultBook, SlidingWindowLimit
+from hashtag_tracker_tools.simulator.world import NEGATIVE_TEXTS, NEUTRAL_TEXTS, POSITIVE_TEXTS
 
 EPOCH = datetime(2026, 1, 5, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,7 +131,15 @@ def test_standalone_command_serves_and_prints_its_url_and_key() -> None:
     # Given the documented command on a free port
     env = {**os.environ, "PYTHONPATH": str(ROOT / "shared")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "hashtag_tracker.simulator", "--port", "0", "--rate-limit", "10"],
+        [
+            sys.executable,
+            "-m",
+            "hashtag_tracker_tools.simulator",
+            "--port",
+            "0",
+            "--rate-limit",
+            "10",
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env=env,

@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 import boto3
 import pytest
 
-from hashtag_tracker.local.runner import DrainStats
-from hashtag_tracker.local.scenario import default_scenario
-from hashtag_tracker.local.session import LocalSession, SessionOptions
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator
-from hashtag_tracker.simulator import Truth
 from hashtag_tracker.storage.snapshots import SnapshotStore
 from hashtag_tracker.storage.state import StateStore
 from hashtag_tracker.storage.videos import VideoLedger
+from hashtag_tracker_tools.local.runner import DrainStats
+from hashtag_tracker_tools.local.scenario import default_scenario
+from hashtag_tracker_tools.local.session import LocalSession, SessionOptions
+from hashtag_tracker_tools.simulator import Truth
 
 pytestmark = pytest.mark.e2e
 

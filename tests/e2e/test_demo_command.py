@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hashtag_tracker.local.demo import main as demo_main
+from hashtag_tracker_tools.local.demo import main as demo_main
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def test_scavio_provider_polls_the_given_api_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given an API that speaks Scavio's protocol (the simulator stands in for the real one)
-    from hashtag_tracker.simulator import Simulator
+    from hashtag_tracker_tools.simulator import Simulator
 
     with Simulator() as api:
         monkeypatch.setenv("SCAVIO_API_KEY", api.api_key)
@@ -59,7 +59,7 @@ def test_scavio_provider_without_a_key_is_refused(
 def test_a_bad_worker_count_is_refused_before_anything_starts(
     workers: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from hashtag_tracker.local.demo import parse_args
+    from hashtag_tracker_tools.local.demo import parse_args
 
     with pytest.raises(SystemExit) as stopped:
         parse_args(["--workers", workers])

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 import boto3
 import pytest
 
-from hashtag_tracker.local.runner import Published
-from hashtag_tracker.local.scenario import FailureWindow, default_scenario
-from hashtag_tracker.local.session import LocalSession, SessionOptions
 from hashtag_tracker.storage.snapshots import SnapshotStore
+from hashtag_tracker_tools.local.runner import Published
+from hashtag_tracker_tools.local.scenario import FailureWindow, default_scenario
+from hashtag_tracker_tools.local.session import LocalSession, SessionOptions
 
 pytestmark = pytest.mark.e2e
 

@@ -29,14 +29,14 @@ import boto3
 import pytest
 
 from hashtag_tracker.clock import ManualClock, to_iso
-from hashtag_tracker.local.runner import LocalRunner, Published, sns_event, sqs_event
-from hashtag_tracker.local.stack import MotoServer, StackInfo, provision
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
-from hashtag_tracker.simulator import Profile, ProfileKind, Simulator
 from hashtag_tracker.storage.dynamo import deserialize_item
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.snapshots import item_to_snapshot
+from hashtag_tracker_tools.local.runner import LocalRunner, Published, sns_event, sqs_event
+from hashtag_tracker_tools.local.stack import MotoServer, StackInfo, provision
+from hashtag_tracker_tools.simulator import Profile, ProfileKind, Simulator
 from tests.faults.inject import BotoFaults
 
 API_KEY = "sim-reliability-suite-key"

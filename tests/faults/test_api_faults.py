@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hashtag_tracker.clock import to_iso
-from hashtag_tracker.simulator import ALWAYS
+from hashtag_tracker_tools.simulator import ALWAYS
 from tests.faults.harness import (
     TAGS,
     Expect,

@@ -11,10 +11,10 @@ import pytest
 from hashtag_tracker.clock import from_iso, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.sqs import SqsRecord
-from hashtag_tracker.local.runner import FakeContext
 from hashtag_tracker.models.hashtag import TrackedHashtag
-from hashtag_tracker.simulator import ALWAYS
 from hashtag_tracker.storage.state import BUDGET_PK, FETCH_PK, RATE_PK, StateStore
+from hashtag_tracker_tools.local.runner import FakeContext
+from hashtag_tracker_tools.simulator import ALWAYS
 from tests.faults.harness import (
     CALM,
     TAGS,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hashtag_tracker.clock import to_iso
-from hashtag_tracker.simulator import ALWAYS, Profile, ProfileKind
+from hashtag_tracker_tools.simulator import ALWAYS, Profile, ProfileKind
 from tests.faults.harness import (
     CALM,
     TAGS,

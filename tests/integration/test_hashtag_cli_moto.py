@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 from click.testing import CliRunner
 
-from hashtag_tracker.cli import cli
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore, InvalidItem
+from hashtag_tracker_tools.cli import cli
 
 
 def test_cli_round_trip_and_invalid_items_in_the_real_table(tables: dict[str, str]) -> None:

@@ -15,7 +15,6 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from hashtag_tracker.cli.app import cli
 from hashtag_tracker.config import settings
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
@@ -26,6 +25,7 @@ from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.reports import ReportTopic, S3ReportStore
 from hashtag_tracker.storage.snapshots import SnapshotStore
 from hashtag_tracker.storage.videos import VideoLedger
+from hashtag_tracker_tools.cli.app import cli
 from tests.unit.report.fakes import ok
 
 pytestmark = pytest.mark.integration

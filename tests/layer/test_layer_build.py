@@ -1,9 +1,9 @@
-"""The layer's bytecode step (shared/Makefile `bytecode`, run by `sam build`), offline."""
+"""The layer as `sam build` makes it (shared/Makefile `build-SharedLayer`), offline: its
+dependencies' pip step is skipped (PIP=true); the package copy and bytecode steps are real."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,16 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    # Given the package copied as the layer build copies it
-    python = tmp_path_factory.mktemp("layer") / "python"
-    shutil.copytree(
-        ROOT / "shared" / "hashtag_tracker",
-        python / "hashtag_tracker",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    # When the layer's bytecode step runs
+    # When the layer's build recipe runs (without downloading its dependencies)
+    artifacts = tmp_path_factory.mktemp("layer")
+    python = artifacts / "python"
     done = subprocess.run(
-        ["make", "-s", "-C", str(ROOT / "shared"), "bytecode", f"BYTECODE_DIR={python}"],
+        [
+            *("make", "-s", "-C", str(ROOT / "shared"), "build-SharedLayer"),
+            *(f"ARTIFACTS_DIR={artifacts}", "PIP=true"),
+        ],
         env=os.environ.copy(),
         capture_output=True,
         text=True,
@@ -57,3 +55,24 @@ def test_with_a_python313_every_module_ships_bytecode_lambda_uses_unchecked(
     # read-only /opt Python never compares the pyc with (zip-rounded) source times.
     pyc = python / "hashtag_tracker" / "collection" / "__pycache__" / "handler.cpython-313.pyc"
     assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01
+
+
+def test_the_layer_holds_only_what_lambda_runs(compiled: tuple[Path, str]) -> None:
+    """The layer's package is exactly what Lambda runs: no laptop tools (CLI, local runner,
+    simulator), and nothing in it imports them or a test-only dependency."""
+    python, _ = compiled
+    assert sorted(p.name for p in python.iterdir()) == ["hashtag_tracker"]
+    assert not [
+        p for p in (python / "hashtag_tracker").iterdir() if p.name in ("cli", "local", "simulator")
+    ]
+    banned = ("hashtag_tracker_tools", "moto", "click", "rich", "pytest")
+    offenders = [
+        str(p.relative_to(python))
+        for p in (python / "hashtag_tracker").rglob("*.py")
+        if any(
+            line.strip().startswith((f"import {b}", f"from {b}"))
+            for line in p.read_text(encoding="utf-8").splitlines()
+            for b in banned
+        )
+    ]
+    assert offenders == []

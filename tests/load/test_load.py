@@ -24,14 +24,14 @@ import boto3
 import pytest
 
 from hashtag_tracker.clock import ManualClock, to_iso
-from hashtag_tracker.local.runner import LocalRunner
-from hashtag_tracker.local.stack import MotoServer, provision
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.snapshot import SnapshotStatus
-from hashtag_tracker.simulator import Simulator
 from hashtag_tracker.storage.dynamo import deserialize_item, serialize_item
 from hashtag_tracker.storage.hashtags import hashtag_to_item
 from hashtag_tracker.storage.snapshots import item_to_snapshot
+from hashtag_tracker_tools.local.runner import LocalRunner
+from hashtag_tracker_tools.local.stack import MotoServer, provision
+from hashtag_tracker_tools.simulator import Simulator
 from tests.faults.harness import API_KEY, API_KEY_SECRET, START, TIME_SCALE
 from tests.faults.inject import BotoFaults
 

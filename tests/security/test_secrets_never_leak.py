@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from hashtag_tracker.local.scenario import FailureWindow, default_scenario
-from hashtag_tracker.local.session import SLACK_WEBHOOK_URL, LocalSession, SessionOptions
+from hashtag_tracker_tools.local.scenario import FailureWindow, default_scenario
+from hashtag_tracker_tools.local.session import SLACK_WEBHOOK_URL, LocalSession, SessionOptions
 
 pytestmark = pytest.mark.e2e
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
-from hashtag_tracker.local.stack import expand_template
+from hashtag_tracker_tools.local.stack import expand_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from hashtag_tracker.cli import cli
-from hashtag_tracker.cli.app import CliState
 from hashtag_tracker.clock import ManualClock
 from hashtag_tracker.storage.hashtags import InMemoryHashtagStore
+from hashtag_tracker_tools.cli import cli
+from hashtag_tracker_tools.cli.app import CliState
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from hashtag_tracker.models.snapshot import (
 )
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 from hashtag_tracker.report.run import ReportFile, WrittenReport
-from hashtag_tracker.simulator.world import World
 from hashtag_tracker.storage.errors import StorageError
 from hashtag_tracker.storage.hashtags import InvalidItem
+from hashtag_tracker_tools.simulator.world import World
 
 SIX_HOURS = timedelta(hours=6)
 

@@ -15,7 +15,7 @@ from hashtag_tracker.report.compute import HashtagInputs, build_report, hashtag_
 from hashtag_tracker.report.html import report_html
 from hashtag_tracker.report.model import Report
 from hashtag_tracker.report.render import CSV_COLUMNS, report_csv, report_json
-from hashtag_tracker.simulator.world import World
+from hashtag_tracker_tools.simulator.world import World
 from tests.unit.report.fakes import ok, tracked, world_snapshots
 
 EPOCH = datetime(2026, 10, 26, tzinfo=UTC)

@@ -20,7 +20,7 @@ from hashtag_tracker.report.screenshot import (
     main,
     screenshot,
 )
-from hashtag_tracker.simulator.world import World
+from hashtag_tracker_tools.simulator.world import World
 from tests.unit.report.fakes import tracked, world_snapshots
 
 PAGE = (

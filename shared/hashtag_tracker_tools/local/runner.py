@@ -26,8 +26,8 @@ from typing import IO, Any
 import boto3
 
 from hashtag_tracker.clock import Clock, process_clock, set_process_clock, to_iso
-from hashtag_tracker.local.containers import ContainerPool, log_path_of
-from hashtag_tracker.local.stack import REGION, StackInfo, project_root
+from hashtag_tracker_tools.local.containers import ContainerPool, log_path_of
+from hashtag_tracker_tools.local.stack import REGION, StackInfo, project_root
 
 WORKER_BATCH = 5  # the template's BatchSize
 WORKER_TIMEOUT_SECONDS = 900.0

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
 from hashtag_tracker.clock import ManualClock, from_iso, to_iso
-from hashtag_tracker.local.stack import StackInfo
+from hashtag_tracker_tools.local.stack import StackInfo
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
 
-    from hashtag_tracker.local.runner import DrainStats, LocalRunner
+    from hashtag_tracker_tools.local.runner import DrainStats, LocalRunner
 
 # This process's container, when it is one (set by the pool's initializer).
 _container: LocalRunner | None = None
@@ -30,7 +30,7 @@ _container_log: IO[str] | None = None
 
 def _start_container(info: StackInfo, env: dict[str, str], start: str, log_path: str) -> None:
     global _container, _container_clock, _container_log  # noqa: PLW0603
-    from hashtag_tracker.local.runner import LocalRunner
+    from hashtag_tracker_tools.local.runner import LocalRunner
 
     _container_clock = ManualClock(from_iso(start))
     _container_log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - lives with the process
@@ -71,7 +71,7 @@ class ContainerPool:
         )
 
     def drain(self, now: datetime, max_wait_seconds: float) -> DrainStats:
-        from hashtag_tracker.local.runner import DrainStats
+        from hashtag_tracker_tools.local.runner import DrainStats
 
         pending = [
             self._pool.apply_async(_drain_in_container, (to_iso(now), max_wait_seconds))

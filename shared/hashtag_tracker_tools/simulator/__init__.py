@@ -1,8 +1,8 @@
 """An offline simulator of the Scavio TikTok API on loopback: synthetic campaigns and faults."""
 
-from hashtag_tracker.simulator.faults import ALWAYS, Faults
-from hashtag_tracker.simulator.server import Simulator, Truth
-from hashtag_tracker.simulator.world import (
+from hashtag_tracker_tools.simulator.faults import ALWAYS, Faults
+from hashtag_tracker_tools.simulator.server import Simulator, Truth
+from hashtag_tracker_tools.simulator.world import (
     BRAND,
     COMPETITORS,
     DEFAULT_PROFILES,

@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from hashtag_tracker.cli.target import Target, TargetError, resolve_target
 from hashtag_tracker.clock import Clock, SystemClock
 from hashtag_tracker.models.codec import field_names, to_data
 from hashtag_tracker.models.hashtag import (
@@ -30,6 +29,7 @@ from hashtag_tracker.storage.hashtags import (
     InvalidItem,
     hashtag_to_item,
 )
+from hashtag_tracker_tools.cli.target import Target, TargetError, resolve_target
 
 THRESHOLD_KEYS = field_names(Thresholds)
 

@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
 
-    from hashtag_tracker.simulator import Simulator
+    from hashtag_tracker_tools.simulator import Simulator
 
     parser = argparse.ArgumentParser(description="Emulated stack (moto) + TikTok simulator")
     parser.add_argument("--port", type=int, default=4566, help="moto server port")

@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hashtag_tracker.local.runner import Published
-from hashtag_tracker.local.scenario import DEFAULT_START, default_scenario
-from hashtag_tracker.local.session import LocalSession, SessionOptions
+from hashtag_tracker_tools.local.runner import Published
+from hashtag_tracker_tools.local.scenario import DEFAULT_START, default_scenario
+from hashtag_tracker_tools.local.session import LocalSession, SessionOptions
 
 DEFAULT_OUT = Path("out")
 # The template allows up to 50 (WorkerMaxConcurrency); a laptop is better served by a few.
@@ -304,10 +304,10 @@ def _run_scavio(args: argparse.Namespace, console: Any) -> int:
         console.print("[red]--provider scavio needs --hashtag TAG (repeatable).[/]")
         return 2
     from hashtag_tracker.clock import SystemClock, cycle_start
-    from hashtag_tracker.local.runner import LocalRunner
-    from hashtag_tracker.local.session import API_KEY_SECRET
-    from hashtag_tracker.local.stack import MotoServer, provision
     from hashtag_tracker.models.hashtag import InvalidHashtagError, normalise_hashtag
+    from hashtag_tracker_tools.local.runner import LocalRunner
+    from hashtag_tracker_tools.local.session import API_KEY_SECRET
+    from hashtag_tracker_tools.local.stack import MotoServer, provision
 
     try:
         names = [normalise_hashtag(tag) for tag in args.hashtag]
@@ -331,7 +331,7 @@ def _run_scavio(args: argparse.Namespace, console: Any) -> int:
                 _stage("adding the hashtags through the CLI"),
                 contextlib.redirect_stdout(io.StringIO()),
             ):
-                from hashtag_tracker.cli.app import cli
+                from hashtag_tracker_tools.cli.app import cli
 
                 base = ["--table", info.outputs["HashtagsTableName"]]
                 for name in names:

@@ -21,11 +21,11 @@ from typing import IO, Any
 import boto3
 
 from hashtag_tracker.clock import ManualClock
-from hashtag_tracker.local.runner import LocalRunner, Published
-from hashtag_tracker.local.scenario import REPORT_HOUR, Scenario
-from hashtag_tracker.local.stack import MotoServer, StackInfo, provision
-from hashtag_tracker.simulator import Simulator
 from hashtag_tracker.storage.dynamo import serialize_item
+from hashtag_tracker_tools.local.runner import LocalRunner, Published
+from hashtag_tracker_tools.local.scenario import REPORT_HOUR, Scenario
+from hashtag_tracker_tools.local.stack import MotoServer, StackInfo, provision
+from hashtag_tracker_tools.simulator import Simulator
 
 API_KEY_SECRET = "hashtag-tracker/scavio-api-key"  # noqa: S105 - a name, not a secret
 SLACK_SECRET = "hashtag-tracker/slack-webhook"  # noqa: S105 - a name, not a secret
@@ -169,7 +169,7 @@ class LocalSession:
             parameters["SlackWebhookSecretName"] = SLACK_SECRET
         self.info = provision(moto.endpoint_url, parameters, secrets=secrets)
         if opts.state_dir is not None:
-            from hashtag_tracker.local.stack import write_state
+            from hashtag_tracker_tools.local.stack import write_state
 
             write_state(self.info, opts.state_dir)
         self.runner = LocalRunner(
@@ -191,7 +191,7 @@ class LocalSession:
 
     def seed(self) -> list[str]:
         """Add the scenario's hashtags through the CLI's own code; plant the invalid items."""
-        from hashtag_tracker.cli.app import cli
+        from hashtag_tracker_tools.cli.app import cli
 
         table = self.info.outputs["HashtagsTableName"]
         base = ["--table", table, "--endpoint-url", self.info.endpoint_url, "--region", "us-east-1"]

@@ -1,5 +1,5 @@
 """The hashtag-tracker command line."""
 
-from hashtag_tracker.cli.app import cli, main
+from hashtag_tracker_tools.cli.app import cli, main
 
 __all__ = ["cli", "main"]

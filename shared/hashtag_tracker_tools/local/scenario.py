@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from hashtag_tracker.simulator import DEFAULT_PROFILES, Profile, ProfileKind, procedural_profile
+from hashtag_tracker_tools.simulator import (
+    DEFAULT_PROFILES,
+    Profile,
+    ProfileKind,
+    procedural_profile,
+)
 
 # A Monday, so weekly reports fall on Mondays as the default schedule has them.
 DEFAULT_START = datetime(2026, 10, 5, tzinfo=UTC)

@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from hashtag_tracker.clock import Clock, ManualClock, from_iso, to_iso
-from hashtag_tracker.simulator.faults import FaultBook, SlidingWindowLimit, reset_header
-from hashtag_tracker.simulator.world import (
+from hashtag_tracker_tools.simulator.faults import FaultBook, SlidingWindowLimit, reset_header
+from hashtag_tracker_tools.simulator.world import (
     DEFAULT_NOT_FOUND,
     DEFAULT_PROFILES,
     Profile,

@@ -1,4 +1,4 @@
-"""Start the simulator standalone: `python -m hashtag_tracker.simulator --port 8765`."""
+"""Start the simulator standalone: `python -m hashtag_tracker_tools.simulator --port 8765`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from hashtag_tracker.simulator.server import Simulator
+from hashtag_tracker_tools.simulator.server import Simulator
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
