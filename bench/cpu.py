@@ -191,11 +191,11 @@ def bare_put_item_cpu_ms(requests: int = 300) -> float:
     """CPU of one small, unconditional PutItem through botocore against the same emulator,
     on this thread: the floor any worker request pays on this machine, so the per-hashtag
     CPU can also be read as a count of such requests (machines differ; the count less)."""
-    from hashtag_tracker.config import settings
+    from hashtag_tracker.config import WorkerSettings, load_settings
     from hashtag_tracker.storage.dynamo import dynamodb_client
 
     client = dynamodb_client()
-    table = settings().state_table
+    table = load_settings(WorkerSettings).state_table
     item = {"pk": {"S": "bench#calibration"}, "sk": {"S": "put"}, "n": {"N": "1"}}
     for _ in range(20):
         client.put_item(TableName=table, Item=item)  # connection and caches warm

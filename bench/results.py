@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.results_detail import details
+from bench.tables import mb, pct, report_flatness, table
+
 CREDIT_TARGET = 0.60
 CYCLE_TARGET = 1.15
 CPU_TARGET_MS = 5.0
@@ -12,24 +15,6 @@ IMPORT_TARGET = 1.5
 
 def _verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("**met**" if ok else "**not met**")
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join("–" if c is None else str(c) for c in row) + " |" for row in rows]
-    return [*lines, ""]
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.0f} %"
-
-
-def _mb(value: Any) -> str:
-    if value is None:
-        return "–"
-    if value < 1_000_000:
-        return f"{value / 1000:.1f} kB"
-    return f"{value / 1_000_000:.2f} MB"
 
 
 def header(results: dict[str, Any]) -> list[str]:
@@ -71,8 +56,8 @@ def summary(s: dict[str, Any]) -> list[str]:
             [
                 "1. credits / hashtag / day; viral moments detected within one cycle",
                 f"{p['credits_per_hashtag_day']} vs baseline {b['credits_per_hashtag_day']} "
-                f"({_pct(c['credit_ratio'])}); detected {_pct(p['share_within_one_cycle'])} vs "
-                f"{_pct(b['share_within_one_cycle'])}",
+                f"({pct(c['credit_ratio'])}); detected {pct(p['share_within_one_cycle'])} vs "
+                f"{pct(b['share_within_one_cycle'])}",
                 "≤ 60 % of the baseline's credits, equal or better detection",
                 _verdict(ok),
             ]
@@ -119,43 +104,18 @@ def summary(s: dict[str, Any]) -> list[str]:
         rows.append(
             [
                 "6. deployment package sizes",
-                f"layer {_mb(layer['bytes'])} unzipped, {_mb(layer['zipped'])} zipped",
+                f"layer {mb(layer['bytes'])} unzipped, {mb(layer['zipped'])} zipped",
                 "(reported)",
                 "n/a",
             ]
         )
-    return ["## Summary", "", *_table(["figure", "measured", "target", "verdict"], rows)]
-
-
-def report_flatness(rows: list[dict[str, Any]]) -> list[tuple[int, int, int, float]]:
-    """Per size: CPU per hashtag at its longest history over that at the shortest history
-    that already fills the report's 8-week window (9+ weeks): (size, weeks, weeks, ratio)."""
-    found = []
-    for size in sorted({r["hashtags"] for r in rows}):
-        full = sorted(
-            (r for r in rows if r["hashtags"] == size and r["weeks"] >= 9), key=lambda r: r["weeks"]
-        )
-        if len(full) >= 2 and full[0]["cpu_ms_per_hashtag"]:
-            ratio = full[-1]["cpu_ms_per_hashtag"] / full[0]["cpu_ms_per_hashtag"]
-            found.append((size, full[0]["weeks"], full[-1]["weeks"], round(ratio, 2)))
-    return found
-
-
-def report_growth(rows: list[dict[str, Any]]) -> list[tuple[int, int, int, float]]:
-    """Per size: CPU per hashtag at the longest history over that at the shortest."""
-    found = []
-    for size in sorted({r["hashtags"] for r in rows}):
-        same = sorted((r for r in rows if r["hashtags"] == size), key=lambda r: r["weeks"])
-        if len(same) >= 2 and same[0]["cpu_ms_per_hashtag"]:
-            ratio = same[-1]["cpu_ms_per_hashtag"] / same[0]["cpu_ms_per_hashtag"]
-            found.append((size, same[0]["weeks"], same[-1]["weeks"], round(ratio, 2)))
-    return found
+    return ["## Summary", "", *table(["figure", "measured", "target", "verdict"], rows)]
 
 
 def _report_summary(rows: list[dict[str, Any]]) -> list[Any]:
     per = sorted({r["dynamodb_per_hashtag"] for r in rows})
     # Per hashtag: 1 snapshot query, 1 ledger GSI query, 1 summary read; the scan of the
-    # tracked hashtags is one request per report (per 1 MB page), so 3 + pages / hashtags.
+    # tracked hashtags is one request per page of 500, so 3 + pages / hashtags.
     constant = bool(per) and max(per) - min(per) <= 0.05
     flat = report_flatness(rows)
     # 15 % allows for timing noise on a shared machine.
@@ -170,8 +130,6 @@ def _report_summary(rows: list[dict[str, Any]]) -> list[Any]:
 
 
 def render(results: dict[str, Any]) -> str:
-    from bench.results_detail import details
-
     s = results["sections"]
     lines = header(results) + summary(s) + details(s)
     return "\n".join(lines).rstrip() + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.results import _mb, _pct, _table, report_flatness, report_growth
+from bench.tables import mb, pct, report_flatness, report_growth, table
 from hashtag_tracker.collection.pacing import SAFETY_MARGIN
 
 
@@ -17,7 +17,7 @@ def credits_section(c: dict[str, Any]) -> list[str]:
             ", ".join(f"{k} {v}" for k, v in side["per_kind_day"].items()),
             ", ".join(f"{k} {v}" for k, v in side["endpoint_calls"].items()),
             f"{side['within_one_cycle']}/{side['injected']} "
-            f"({_pct(side['share_within_one_cycle'])})",
+            f"({pct(side['share_within_one_cycle'])})",
             f"{side['first_cycle']}/{side['injected']}",
             side["mean_lag_hours"],
             side["viral_alerts_on_calm_tags"],
@@ -38,7 +38,7 @@ def credits_section(c: dict[str, Any]) -> list[str]:
         "alert comes at the first cycle after the onset or the one after (the end-to-end "
         "tests' allowance); *first cycle* = at the first cycle after the onset.",
         "",
-        *_table(
+        *table(
             [
                 "side",
                 "credits / hashtag / day",
@@ -52,7 +52,7 @@ def credits_section(c: dict[str, Any]) -> list[str]:
             ],
             rows,
         ),
-        f"Product credits are {_pct(c['credit_ratio'])} of the baseline's (target ≤ 60 %).",
+        f"Product credits are {pct(c['credit_ratio'])} of the baseline's (target ≤ 60 %).",
         "The baseline fetches a 30-video page every cycle (4 a day) and 3 comment pages a day "
         "for every tag: 11 credits a day. The product fetches stats every cycle (viral "
         "detection reads the counters), one page of videos a day, for campaigns at most one "
@@ -66,7 +66,7 @@ def credits_section(c: dict[str, Any]) -> list[str]:
 
 
 def cycle_section(rows: list[dict[str, Any]]) -> list[str]:
-    table = [
+    cells = [
         [
             r["hashtags"],
             r["time_scale"],
@@ -93,7 +93,7 @@ def cycle_section(rows: list[dict[str, Any]]) -> list[str]:
         "rate limit and for the workers' DynamoDB slot pacing alike; simulated minutes = real "
         "seconds × scale / 60.",
         "",
-        *_table(
+        *table(
             [
                 "hashtags",
                 "time scale",
@@ -107,7 +107,7 @@ def cycle_section(rows: list[dict[str, Any]]) -> list[str]:
                 "429s",
                 "DLQ",
             ],
-            table,
+            cells,
         ),
         f"The pacing spaces calls 60 s / limit + {SAFETY_MARGIN:.0%} apart, so "
         f"{1 + SAFETY_MARGIN:.2f}× is the floor. Above it: the worker's own time between two "
@@ -137,7 +137,7 @@ def cpu_section(c: dict[str, Any]) -> list[str]:
         "not moto's or the simulator's threads. Requests are counted with botocore's "
         "`before-send` event hook on every client (each HTTP attempt, retries included).",
         "",
-        *_table(
+        *table(
             ["figure", "per hashtag per cycle"],
             [
                 ["worker CPU (ms)", c["cpu_ms_per_hashtag"]],
@@ -156,7 +156,7 @@ def cpu_section(c: dict[str, Any]) -> list[str]:
         "CPU inside each request the worker makes (thread CPU around each AWS SDK call and "
         "each data-API request: building, signing, sending, parsing, retries):",
         "",
-        *_table(
+        *table(
             ["request", "per hashtag", "CPU ms per request", "CPU ms per hashtag"],
             [
                 [r["operation"], r["per_hashtag"], r["cpu_ms_per_request"], r["cpu_ms_per_hashtag"]]
@@ -197,7 +197,7 @@ def imports_section(i: dict[str, Any]) -> list[str]:
         "median of the runs' handler ÷ boto3 ratios, so load from other jobs on a shared "
         "machine hits both sides of each ratio.",
         "",
-        *_table(["module", "median (ms)", "min (ms)", "ratio to boto3 (median)"], rows),
+        *table(["module", "median (ms)", "min (ms)", "ratio to boto3 (median)"], rows),
         f"What the worker adds on top of boto3, by own import time (`-X importtime`): {slow}.",
         "",
         *_uncached_lines(i.get("worker_uncached")),
@@ -223,7 +223,7 @@ def _ratio(value: float | None) -> str:
 
 
 def report_section(rows: list[dict[str, Any]]) -> list[str]:
-    table = [
+    cells = [
         [
             r["hashtags"],
             r["weeks"],
@@ -260,7 +260,7 @@ def report_section(rows: list[dict[str, Any]]) -> list[str]:
         "one partition, as DynamoDB does (`bench/motopatch.py`), so the figures do not "
         "measure that emulator cost.",
         "",
-        *_table(
+        *table(
             [
                 "hashtags",
                 "weeks",
@@ -273,7 +273,7 @@ def report_section(rows: list[dict[str, Any]]) -> list[str]:
                 "wall ms / hashtag",
                 "report CPU ms / hashtag",
             ],
-            table,
+            cells,
         ),
         "Requests per hashtag are the same for every size and history: one snapshot query, "
         "one ledger first-seen query, one summary read, plus one scan page of the tracked "
@@ -292,7 +292,7 @@ def report_section(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def package_section(rows: list[dict[str, Any]]) -> list[str]:
-    table = [[r["artifact"], _mb(r["bytes"]), _mb(r["zipped"])] for r in rows]
+    cells = [[r["artifact"], mb(r["bytes"]), mb(r["zipped"])] for r in rows]
     return [
         "## 6. Deployment package sizes",
         "",
@@ -303,7 +303,7 @@ def package_section(rows: list[dict[str, Any]]) -> list[str]:
         "boto3 comes with the Lambda runtime). Lambda's limits: 50 MB zipped upload, 250 MB "
         "unzipped for a function and its layers.",
         "",
-        *_table(["artifact", "unzipped", "zipped"], table),
+        *table(["artifact", "unzipped", "zipped"], cells),
     ]
 
 

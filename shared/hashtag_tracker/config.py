@@ -1,11 +1,10 @@
-"""Settings parsed once from the environment into a typed model; a missing one fails at start."""
+"""Settings per function, parsed once from the environment; a missing one fails at cold start."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from msgspec import Meta, field
 
@@ -16,17 +15,29 @@ class ConfigError(RuntimeError):
     """A required setting is missing or malformed; the message names it."""
 
 
-class Settings(Record, frozen=True, kw_only=True):
+class FunctionSettings(Record, frozen=True, kw_only=True):
+    """The common part: how every function's settings are read (see `load_settings`)."""
+
+
+class CollectionTables(FunctionSettings, frozen=True, kw_only=True):
+    """Where the tracked hashtags and the bookkeeping live (scheduler and worker)."""
+
     hashtags_table: str = field(name="HASHTAGS_TABLE")
+    state_table: str = field(name="STATE_TABLE")
+    fetch_queue_url: str = field(name="FETCH_QUEUE_URL")
+
+
+class SchedulerSettings(CollectionTables, frozen=True, kw_only=True):
+    cycle_hours: Annotated[int, Meta(ge=1, le=24)] = field(name="CYCLE_HOURS", default=6)
+
+
+class WorkerSettings(CollectionTables, frozen=True, kw_only=True):
     snapshots_table: str = field(name="SNAPSHOTS_TABLE")
     videos_table: str = field(name="VIDEOS_TABLE")
-    state_table: str = field(name="STATE_TABLE")
-    fetch_queue_url: str = field(name="FETCH_QUEUE_URL", default="")
+    # Empty: the alert rules are off (the worker logs it once per container).
     alert_topic_arn: str = field(name="ALERT_TOPIC_ARN", default="")
-    reports_bucket: str = field(name="REPORTS_BUCKET", default="")
     api_base_url: str = field(name="API_BASE_URL", default="https://api.scavio.dev")
     api_key_secret: str = field(name="API_KEY_SECRET", default="hashtag-tracker/scavio-api-key")
-    slack_webhook_secret: str = field(name="SLACK_WEBHOOK_SECRET", default="")
     rate_limit_per_minute: Annotated[int, Meta(ge=1, le=600)] = field(
         name="RATE_LIMIT_PER_MINUTE", default=10
     )
@@ -34,7 +45,6 @@ class Settings(Record, frozen=True, kw_only=True):
         name="MONTHLY_CREDIT_BUDGET", default=20_000
     )
     retention_days: Annotated[int, Meta(ge=1)] = field(name="RETENTION_DAYS", default=400)
-    cycle_hours: Annotated[int, Meta(ge=1, le=24)] = field(name="CYCLE_HOURS", default=6)
     # The plan's rate-limit window; only the local runner shortens it (time-scaled simulator).
     rate_window_seconds: Annotated[float, Meta(gt=0)] = field(
         name="RATE_WINDOW_SECONDS", default=60.0
@@ -49,16 +59,28 @@ class Settings(Record, frozen=True, kw_only=True):
     )
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+class ReportSettings(FunctionSettings, frozen=True, kw_only=True):
+    hashtags_table: str = field(name="HASHTAGS_TABLE")
+    snapshots_table: str = field(name="SNAPSHOTS_TABLE")
+    videos_table: str = field(name="VIDEOS_TABLE")
+    reports_bucket: str = field(name="REPORTS_BUCKET")
+    # Empty: the report is written to S3 but no summary is published.
+    alert_topic_arn: str = field(name="ALERT_TOPIC_ARN", default="")
+
+
+class SlackSettings(FunctionSettings, frozen=True, kw_only=True):
+    slack_webhook_secret: str = field(name="SLACK_WEBHOOK_SECRET")
+
+
+S = TypeVar("S", bound=FunctionSettings)
+
+
+def load_settings(kind: type[S], environ: Mapping[str, str] | None = None) -> S:
+    """`kind` from the environment: only its own variables are read, surrounding white space
+    is ignored, and a missing or malformed one is a ConfigError naming it."""
     env = os.environ if environ is None else environ
-    names = set(Settings.__struct_encode_fields__)
+    names = set(kind.__struct_encode_fields__)
     try:
-        return convert({k: v.strip() for k, v in env.items() if k in names}, Settings)
+        return convert({k: v.strip() for k, v in env.items() if k in names}, kind)
     except DecodeError as exc:
         raise ConfigError(f"invalid or missing settings: {describe(exc)}") from None
-
-
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    """The process's settings, parsed once (handlers call this at cold start)."""
-    return load_settings()

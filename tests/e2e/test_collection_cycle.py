@@ -20,7 +20,7 @@ from hashtag_tracker.models.video import LedgerCreator
 from hashtag_tracker.storage.snapshots import SnapshotStore
 from hashtag_tracker.storage.state import StateStore
 from hashtag_tracker.storage.videos import VideoLedger
-from hashtag_tracker_tools.local.runner import DrainStats
+from hashtag_tracker_tools.local.containers import DrainStats
 from hashtag_tracker_tools.local.scenario import default_scenario
 from hashtag_tracker_tools.local.session import LocalSession, SessionOptions
 from hashtag_tracker_tools.simulator import Truth

@@ -22,19 +22,23 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 
 from hashtag_tracker.clock import ManualClock, to_iso
+from hashtag_tracker.config import SlackSettings, WorkerSettings, load_settings
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
+from hashtag_tracker.notify.slack import SlackNotifier, SlackPoster
 from hashtag_tracker.storage.dynamo import deserialize_item
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.snapshots import item_to_snapshot
+from hashtag_tracker.wiring.slack_notifier import load_webhook_url
+from hashtag_tracker.wiring.worker import WorkerContainer, make_worker_container
 from hashtag_tracker_tools.local.runner import LocalRunner, Published, sns_event, sqs_event
+from hashtag_tracker_tools.local.session import loopback_session
 from hashtag_tracker_tools.local.stack import MotoServer, StackInfo, provision
 from hashtag_tracker_tools.simulator import Profile, ProfileKind, Simulator
 from tests.faults.inject import BotoFaults
@@ -252,7 +256,6 @@ class Harness:
         self.boto = BotoFaults(snapshots_table=stack.snapshots_table)
         self.boto.install()
         self.logs = io.StringIO()
-        self._scale_client_timings()
         self.runner = LocalRunner(
             self.info,
             self.clock,
@@ -262,7 +265,7 @@ class Harness:
                 "POWERTOOLS_METRICS_NAMESPACE": "HashtagTracker",
             },
             log_stream=self.logs,
-            notifier_hook=self._slack_hook,
+            deps={"worker": self._worker, "slack_notifier": self._slack_notifier},
         )
         self.delivery = Delivery()
         self._sqs = boto3.client("sqs")
@@ -270,38 +273,25 @@ class Harness:
 
     # -- wiring ----------------------------------------------------------------------------
 
-    def _scale_client_timings(self) -> None:
-        import hashtag_tracker.collection.handler as worker_wiring
-        from hashtag_tracker.source.scavio import ScavioProvider
+    @staticmethod
+    def _worker(runner: LocalRunner) -> WorkerContainer:
+        """The worker's own wiring, with the data-API client's timings scaled."""
+        return make_worker_container(
+            load_settings(WorkerSettings),
+            runner.clock,
+            provider_options={"timeout": 1.5, "backoff_base": 0.05, "backoff_cap": 0.4},
+        )
 
-        scaled = functools.partial(ScavioProvider, timeout=1.5, backoff_base=0.05, backoff_cap=0.4)
-        self.monkeypatch.setattr(worker_wiring, "ScavioProvider", scaled)
-
-    def _slack_hook(self, module: ModuleType) -> None:
-        import requests
-        from requests.adapters import HTTPAdapter
-
-        from hashtag_tracker.config import settings
-        from hashtag_tracker.notify.slack import SlackNotifier, SlackPoster, load_webhook_url
-
-        target = self.slack.url
-
-        class _ToLoopback(HTTPAdapter):
-            def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-                request.url = target
-                return super().send(request, *args, **kwargs)
-
-        session = requests.Session()
-        session.mount("https://hooks.slack.com/", _ToLoopback())
-        name = settings().slack_webhook_secret
+    def _slack_notifier(self, _runner: LocalRunner) -> SlackNotifier:
+        """Posts go to the stand-in; the poster's timeout is short and its sleeps recorded."""
+        name = load_settings(SlackSettings).slack_webhook_secret
         poster = SlackPoster(
             lambda: load_webhook_url(name),
-            session=session,
+            session=loopback_session(self.slack.url),
             timeout=(1.0, 1.0),
             sleep=self.slack_sleeps.append,
         )
-        notifier = SlackNotifier(poster)
-        self.monkeypatch.setattr(module, "notifier", lambda: notifier)
+        return SlackNotifier(poster)
 
     def close(self) -> None:
         self.runner.close()

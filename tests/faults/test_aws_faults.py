@@ -13,6 +13,7 @@ from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.sqs import SqsRecord
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.storage.state import BUDGET_PK, FETCH_PK, RATE_PK, StateStore
+from hashtag_tracker.wiring.worker import WorkerContainer
 from hashtag_tracker_tools.local.runner import FakeContext
 from hashtag_tracker_tools.simulator import ALWAYS
 from tests.faults.harness import (
@@ -45,7 +46,8 @@ def _snapshot_of(h: Harness, hashtag: str) -> Callable[[Params], bool]:
 
 def another_worker(h: Harness, hashtag: str, cycle_text: str) -> None:
     """A second container handles a duplicate of the same fetch message, start to finish."""
-    from hashtag_tracker.collection.handler import WorkerRun, build_worker_deps
+    from hashtag_tracker.collection.batch import BatchProgress
+    from hashtag_tracker.collection.handler import WorkerRun
 
     message = FetchMessage(cycle=from_iso(cycle_text), hashtag=TrackedHashtag(hashtag=hashtag))
     record = SqsRecord.from_event(
@@ -58,7 +60,10 @@ def another_worker(h: Harness, hashtag: str, cycle_text: str) -> None:
             "eventSource": "aws:sqs",
         }
     )
-    WorkerRun(build_worker_deps(FakeContext("competitor"))).handle(record)  # type: ignore[arg-type]
+    container = h.runner.deps("worker")
+    assert isinstance(container, WorkerContainer)
+    deps = container.invocation(FakeContext("competitor"), BatchProgress())  # type: ignore[arg-type]
+    WorkerRun(deps).handle(record)
 
 
 def test_dynamodb_throttling_absorbed_by_retries(harness_factory: MakeHarness) -> None:

@@ -270,27 +270,22 @@ def test_a_race_on_the_cooldown_is_decided_again_by_the_conditional_write(
 
 
 def test_the_worker_hook_is_built_from_settings(
-    tables: dict[str, str], subscribed_queue: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    tables: dict[str, str], subscribed_queue: tuple[str, str]
 ) -> None:
     # Given the worker's environment with the State table and the alert topic
-    from hashtag_tracker.collection import handler
-    from hashtag_tracker.config import settings
+    from hashtag_tracker.clock import SystemClock
+    from hashtag_tracker.config import WorkerSettings, load_settings
+    from hashtag_tracker.wiring.worker import make_worker_container
 
     topic, queue_url = subscribed_queue
-    for name in ("HASHTAGS_TABLE", "SNAPSHOTS_TABLE", "VIDEOS_TABLE"):
-        monkeypatch.setenv(name, name)
-    monkeypatch.setenv("STATE_TABLE", tables["StateTable"])
-    monkeypatch.setenv("ALERT_TOPIC_ARN", topic)
-    settings.cache_clear()
-    handler.alert_hook.cache_clear()
-    try:
-        # When the hook is built and called with a viral snapshot
-        hook = handler.alert_hook()
-        assert hook is not None and hook is handler.alert_hook()  # once per container
-        hook(tag(), ok(6, 50_300_000, 10_300), [ok(0, 50_000_000, 10_000)])
-    finally:
-        settings.cache_clear()
-        handler.alert_hook.cache_clear()
+    env = {name: name for name in ("HASHTAGS_TABLE", "SNAPSHOTS_TABLE", "VIDEOS_TABLE")}
+    env |= {"STATE_TABLE": tables["StateTable"], "ALERT_TOPIC_ARN": topic, "FETCH_QUEUE_URL": "q"}
+
+    # When the worker's container is made and its hook called with a viral snapshot
+    container = make_worker_container(load_settings(WorkerSettings, env), SystemClock())
+    hook = container.alerts
+    assert hook is not None
+    hook(tag(), ok(6, 50_300_000, 10_300), [ok(0, 50_000_000, 10_000)])
 
     # Then the alert reached the topic's subscriber
     assert [json.loads(e["Message"])["rule"] for e in _received(queue_url)] == ["viral"]

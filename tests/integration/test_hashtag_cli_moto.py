@@ -5,7 +5,8 @@ from __future__ import annotations
 import boto3
 from click.testing import CliRunner
 
-from hashtag_tracker.storage.hashtags import DynamoHashtagStore, InvalidItem
+from hashtag_tracker.models.hashtag import InvalidItem
+from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker_tools.cli import cli
 
 

@@ -15,16 +15,17 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from hashtag_tracker.config import settings
+from hashtag_tracker.config import ReportSettings, load_settings
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 from hashtag_tracker.report.render import CSV_COLUMNS
 from hashtag_tracker.report.run import make_report
-from hashtag_tracker.report.sources import StoreReportSources
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
+from hashtag_tracker.storage.report_sources import DynamoReportSources
 from hashtag_tracker.storage.reports import ReportTopic, S3ReportStore
 from hashtag_tracker.storage.snapshots import SnapshotStore
 from hashtag_tracker.storage.videos import VideoLedger
+from hashtag_tracker.wiring.report import make_report_deps
 from hashtag_tracker_tools.cli.app import cli
 from tests.unit.report.fakes import ok
 
@@ -65,8 +66,8 @@ class Stack:
     topic_arn: str
     queue_url: str
 
-    def sources(self) -> StoreReportSources:
-        return StoreReportSources(self.hashtags, self.snapshots, self.ledger)
+    def sources(self) -> DynamoReportSources:
+        return DynamoReportSources(self.hashtags, self.snapshots, self.ledger)
 
     def seed_weeks(self, first_week: int, last_week: int) -> None:
         """6-hourly snapshots for weeks first..last before AS_OF (1 = the current week)."""
@@ -200,9 +201,7 @@ class Context:
     aws_request_id: str = "req-1"
 
 
-def test_the_handler_makes_the_on_demand_report(
-    stack: Stack, tables: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_handler_makes_the_on_demand_report(stack: Stack, tables: dict[str, str]) -> None:
     stack.seed_weeks(1, 3)
     env = {
         "HASHTAGS_TABLE": tables["HashtagsTable"],
@@ -212,16 +211,12 @@ def test_the_handler_makes_the_on_demand_report(
         "REPORTS_BUCKET": BUCKET,
         "ALERT_TOPIC_ARN": stack.topic_arn,
     }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    settings.cache_clear()
-    try:
-        from functions.report.app import lambda_handler
+    from functions.report.app import lambda_handler
 
-        event = json.loads(Path("events/report_on_demand.json").read_text())
-        answer = lambda_handler(event, Context())
-    finally:
-        settings.cache_clear()
+    # The function's own wiring, from its environment, passed in as a container would make it
+    deps = make_report_deps(load_settings(ReportSettings, env))
+    event = json.loads(Path("events/report_on_demand.json").read_text())
+    answer = lambda_handler(event, Context(), deps=deps)  # type: ignore[arg-type]
     assert answer["as_of"] == "2026-11-23T09:00:00Z"
     assert answer["hashtags"] == len(TAGS)
     assert answer["files"]["report.html"] == "reports/2026-11-23/report.html"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +14,9 @@ import requests
 from aws_lambda_powertools.utilities import parameters
 from requests.adapters import BaseAdapter
 
-from hashtag_tracker.config import settings
+from hashtag_tracker.config import SlackSettings, load_settings
 from hashtag_tracker.notify.slack import InvalidWebhookError
+from hashtag_tracker.wiring.slack_notifier import make_slack_notifier
 
 pytestmark = pytest.mark.integration
 
@@ -49,26 +51,19 @@ class Context:
 
 
 @pytest.fixture
-def app(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, RecordingAdapter]]:
-    for name in ("HASHTAGS_TABLE", "SNAPSHOTS_TABLE", "VIDEOS_TABLE", "STATE_TABLE"):
-        monkeypatch.setenv(name, name)
-    monkeypatch.setenv("SLACK_WEBHOOK_SECRET", "hashtag-tracker/slack-webhook")
-    settings.cache_clear()
+def app(aws: None) -> Iterator[tuple[Any, RecordingAdapter]]:
+    """The handler with the function's own wiring, its HTTP session recording the posts."""
     parameters.clear_caches()
     from functions.slack_notifier import app as module
 
     adapter = RecordingAdapter()
-
-    def session() -> requests.Session:
-        s = requests.Session()
-        s.mount("https://hooks.slack.com/", adapter)
-        return s
-
-    monkeypatch.setattr(module, "_session", session)
-    module.notifier.cache_clear()
-    yield module, adapter
-    module.notifier.cache_clear()
-    settings.cache_clear()
+    session = requests.Session()
+    session.mount("https://hooks.slack.com/", adapter)
+    settings = load_settings(
+        SlackSettings, {"SLACK_WEBHOOK_SECRET": "hashtag-tracker/slack-webhook"}
+    )
+    notifier = make_slack_notifier(settings, session=session)
+    yield functools.partial(module.lambda_handler, deps=notifier), adapter
     parameters.clear_caches()
 
 
@@ -82,11 +77,11 @@ def test_handler_posts_the_sample_alert_to_the_webhook_from_the_secret(
     app: tuple[Any, RecordingAdapter],
 ) -> None:
     # Given the webhook URL stored as the documented secret
-    module, adapter = app
+    handler, adapter = app
     _secret(HOOK)
 
     # When the handler gets the sample SNS event
-    answer = module.lambda_handler(json.loads(EVENT.read_text()), Context())
+    answer = handler(json.loads(EVENT.read_text()), Context())
 
     # Then one Block Kit message went to that URL
     assert answer == {"posted": 1}
@@ -99,9 +94,9 @@ def test_handler_posts_the_sample_alert_to_the_webhook_from_the_secret(
 def test_handler_refuses_a_secret_that_is_not_a_slack_hook(
     app: tuple[Any, RecordingAdapter],
 ) -> None:
-    module, adapter = app
+    handler, adapter = app
     _secret("http://127.0.0.1:8080/services/T/B/X")
 
     with pytest.raises(InvalidWebhookError, match="https"):
-        module.lambda_handler(json.loads(EVENT.read_text()), Context())
+        handler(json.loads(EVENT.read_text()), Context())
     assert adapter.requests == []

@@ -15,10 +15,11 @@ from hashtag_tracker.collection.scheduler import fan_out
 from hashtag_tracker.models.hashtag import (
     MAX_HASHTAG_LENGTH,
     InvalidHashtagError,
+    InvalidItem,
     TrackedHashtag,
     normalise_hashtag,
 )
-from hashtag_tracker.storage.hashtags import InvalidItem, parse_item
+from hashtag_tracker.storage.hashtags import parse_item
 from tests.property.conftest import STABLE
 from tests.property.strategies import ANY_TEXT, LETTERS, WORD_CHARS, attribute_values
 

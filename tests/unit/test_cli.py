@@ -135,3 +135,32 @@ def test_remove_asks_first(store: InMemoryHashtagStore) -> None:
     result = run(store, "remove", "brand", input="n\n")
     assert result.exit_code == 1
     assert "brand" in store.items
+
+
+def test_add_and_update_take_the_same_change_options() -> None:
+    def options(name: str) -> list[tuple[tuple[str, ...], str | None]]:
+        command = cli.commands[name]  # type: ignore[attr-defined]
+        return [(tuple(p.opts), p.help) for p in command.params if p.opts[0].startswith("--")]
+
+    shared = [
+        (("--kind",), "campaign, competitor, trend"),
+        (("--campaign",), "campaign group (shared with its competitors)"),
+    ]
+    assert options("add")[:2] == options("update")[:2] == shared
+    assert [o for o, _ in options("add")] == [
+        ("--kind",),
+        ("--campaign",),
+        ("--threshold",),
+        ("--start",),
+        ("--end",),
+        ("--paused",),
+    ]
+    assert options("add")[:5] == options("update")
+
+
+def test_add_with_only_dates_and_an_empty_campaign(store: InMemoryHashtagStore) -> None:
+    result = run(store, "add", "brand", "--campaign", "", "--start", "2026-11-01", "--paused")
+    assert result.exit_code == 0, result.output
+    item = store.items["brand"]
+    assert item["start_date"] == "2026-11-01" and item["active"] is False
+    assert "campaign" not in item or item["campaign"] is None

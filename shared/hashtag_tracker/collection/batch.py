@@ -12,19 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from hashtag_tracker.storage.state import ClaimAnswer
-
-
-class ClaimStore(Protocol):
-    def claim_fetch(self, key: str, now: datetime, lease: timedelta, owner: str) -> bool: ...
-
-    def claim_fetches(
-        self, keys: list[str], now: datetime, lease: timedelta, owner: str
-    ) -> ClaimAnswer: ...
-
-    def release_fetch(self, key: str, owner: str) -> None: ...
+from hashtag_tracker.collection.ports import FetchClaimStore
 
 
 @dataclass
@@ -53,7 +42,7 @@ class BatchClaims:
     this invocation collected once is refused to a second copy of the message in the batch.
     """
 
-    def __init__(self, store: ClaimStore, owner: str) -> None:
+    def __init__(self, store: FetchClaimStore, owner: str) -> None:
         self._store = store
         self.owner = owner
         self._granted: set[str] = set()

@@ -1,49 +1,27 @@
-"""Wiring for the Worker Lambda: typed SQS records, dependencies, one record's handling."""
+"""One Worker invocation: typed SQS records, the batch's bookkeeping, each record's handling.
+Its dependencies are made by wiring/worker.py."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from hashtag_tracker.clock import process_clock
-from hashtag_tracker.collection.batch import BatchClaims, BatchProgress
+from hashtag_tracker.collection.batch import BatchProgress
 from hashtag_tracker.collection.messages import FetchMessage
-from hashtag_tracker.collection.meter import CallMeter
-from hashtag_tracker.collection.notices import OpsNotices
-from hashtag_tracker.collection.pacing import CreditBudget, PacingPolicy, RateLimiter
 from hashtag_tracker.collection.sqs import PartialBatchResponse, SqsRecord, partial_batch_response
 from hashtag_tracker.collection.worker import (
     FETCH_LEASE,
-    AlertHook,
     CollectResult,
     FatalRunError,
     RetryLaterError,
     WorkerDeps,
     collect,
 )
-from hashtag_tracker.config import Settings, settings
 from hashtag_tracker.models.codec import DecodeError, ValidationError, decode_json
 from hashtag_tracker.observability import logger, metrics
-from hashtag_tracker.source.http import Urllib3Transport
-from hashtag_tracker.source.scavio import ScavioProvider
-from hashtag_tracker.source.secrets import load_api_key
 from hashtag_tracker.storage.errors import StorageError
-from hashtag_tracker.storage.hashtags import DynamoHashtagStore
-from hashtag_tracker.storage.queue import FetchQueue
-from hashtag_tracker.storage.snapshots import SnapshotStore
-from hashtag_tracker.storage.state import StateStore
-from hashtag_tracker.storage.topic import NoticeTopic
-from hashtag_tracker.storage.videos import VideoLedger
-
-# Leave this much of the Lambda's time for writing results and answering SQS.
-SAFETY_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -62,97 +40,6 @@ class FetchRecord:
         if receive_count < 1:
             raise ValidationError(f"receive count {count!r} is not a count of at least 1")
         return cls(record.message_id, decode_json(record.body, FetchMessage), receive_count)
-
-
-class _Stores:
-    """Clients made once per container and reused by every invocation."""
-
-    def __init__(self, config: Settings) -> None:
-        self.state = StateStore(config.state_table)
-        self.snapshots = SnapshotStore(config.snapshots_table)
-        self.ledger = VideoLedger(config.videos_table)
-        self.hashtags = DynamoHashtagStore(config.hashtags_table)
-        self.queue = FetchQueue(config.fetch_queue_url)
-        self.topic = NoticeTopic(config.alert_topic_arn)
-
-
-@lru_cache(maxsize=1)
-def _stores() -> _Stores:
-    return _Stores(settings())
-
-
-@lru_cache(maxsize=1)
-def _rate_limiter() -> RateLimiter:
-    """One per container: it remembers the last slot it saw, so the next invocation's first
-    compare-and-swap usually succeeds instead of missing once."""
-    config = settings()
-    return RateLimiter(
-        _stores().state, PacingPolicy(config.rate_limit_per_minute, config.rate_window_seconds)
-    )
-
-
-@lru_cache(maxsize=1)
-def _transport() -> Urllib3Transport:
-    """One connection pool per container, so calls reuse their TLS connection."""
-    return Urllib3Transport()
-
-
-@lru_cache(maxsize=1)
-def alert_hook() -> AlertHook | None:
-    """The alert rules, run after each new snapshot; None when no alert topic is set."""
-    config = settings()
-    if not config.alert_topic_arn:
-        logger.warning("ALERT_TOPIC_ARN is empty: alert rules are off")
-        return None
-    from hashtag_tracker.notify.dispatcher import build_dispatcher
-
-    return build_dispatcher(config.state_table, config.alert_topic_arn, process_clock())
-
-
-def build_worker_deps(context: LambdaContext, progress: BatchProgress | None = None) -> WorkerDeps:
-    """The worker's dependencies for one invocation; `progress` tells the rate limiter how
-    many records are left, so it books their slots in one request."""
-    config = settings()
-    stores = _stores()
-    clock = process_clock()
-    limiter = _rate_limiter()
-    ahead = progress or BatchProgress()
-    ahead.on_end.append(limiter.give_back)
-
-    def remaining() -> float:
-        return float(context.get_remaining_time_in_millis()) / 1000
-
-    meter = CallMeter()
-    provider = ScavioProvider(
-        config.api_base_url,
-        api_key=lambda: load_api_key(config.api_key_secret),
-        remaining_seconds=lambda: max(0.0, remaining() - SAFETY_SECONDS),
-        before_call=lambda: limiter.acquire(
-            max(0.0, remaining() - SAFETY_SECONDS), block=ahead.calls_ahead()
-        ),
-        on_call=meter.record,
-        transport=_transport(),
-    )
-    return WorkerDeps(
-        provider=provider,
-        snapshots=stores.snapshots,
-        ledger=stores.ledger,
-        hashtags=stores.hashtags,
-        budget=CreditBudget(
-            stores.state,
-            config.monthly_credit_budget,
-            pool_headroom=config.worker_max_concurrency,
-        ),
-        requeue=stores.queue,
-        notices=OpsNotices(stores.state, stores.topic.publish, clock),
-        clock=clock,
-        meter=meter,
-        retention=timedelta(days=config.retention_days),
-        max_attempts=config.worker_max_attempts,
-        alerts=alert_hook(),
-        # Each invocation owns its claims: a fresh id, never shared with a redelivery's.
-        claims=BatchClaims(stores.state, owner=uuid.uuid4().hex),
-    )
 
 
 class WorkerRun:
@@ -204,7 +91,7 @@ class WorkerRun:
             return
         now = self.deps.clock.now()
         claims = self.deps.claims
-        if isinstance(claims, BatchClaims):
+        if claims is not None:
             try:
                 claims.take([m.key for m in messages], now, FETCH_LEASE)
             except StorageError as exc:  # each record claims alone (its owner matches)
@@ -225,7 +112,7 @@ class WorkerRun:
         except StorageError as exc:
             metrics.add_metric(name="CreditSettleFailed", unit="Count", value=1)
             logger.error("credits of the batch not settled", extra={"error": str(exc)[:300]})
-        if isinstance(self.deps.claims, BatchClaims):
+        if self.deps.claims is not None:
             try:
                 self.deps.claims.release_unused()
             except StorageError as exc:  # the leases end by themselves

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from hashtag_tracker.clock import Clock
+from hashtag_tracker.collection.ports import OnceStore
 from hashtag_tracker.observability import logger
 
 NOTICE_TTL = timedelta(days=40)
-
-
-class OnceStore(Protocol):
-    def mark_once(self, key: str, now: datetime, ttl: timedelta) -> bool: ...
-
-    def unmark(self, key: str) -> None: ...
 
 
 class OpsNotices:

@@ -14,9 +14,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-from hashtag_tracker.storage.state import SlotAnswer
+from hashtag_tracker.collection.ports import CreditStore, SlotStore
 
 SAFETY_MARGIN = 0.05
 # Below this, lateness cannot be told from the host's own scheduling noise (only a heavily
@@ -26,16 +25,6 @@ MAX_CAS_ATTEMPTS = 50
 # Slots are booked ahead only while this container's work between two calls takes under this
 # share of a slot: slower, and the slots it booked would pass before it could use them.
 BLOCK_WORK_SHARE = 0.5
-
-
-class SlotStore(Protocol):
-    def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer: ...
-
-
-class CreditStore(Protocol):
-    def reserve_credits(self, month: str, amount: int, budget: int) -> bool: ...
-
-    def settle_credits(self, month: str, reserved: int, used: int) -> None: ...
 
 
 class NoCapacityError(RuntimeError):

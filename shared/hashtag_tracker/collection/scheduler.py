@@ -5,29 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from hashtag_tracker.clock import cycle_start, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
+from hashtag_tracker.collection.ports import CycleClaims, MessageQueue
+from hashtag_tracker.models.hashtag import InvalidItem, ScanResult
 from hashtag_tracker.observability import logger
-from hashtag_tracker.storage.hashtags import InvalidItem, ScanResult
 
 # A claim older than this, never finished, is taken over (the first scheduler died).
 # The scheduler's timeout (300 s): a claim older than that belongs to a run that is gone.
 STALE_CLAIM = timedelta(minutes=5)
 SEND_CHUNK = 500
-
-
-class CycleClaims(Protocol):
-    def claim_cycle(self, cycle: datetime, now: datetime, stale_after: timedelta) -> bool: ...
-
-    def finish_cycle(self, cycle: datetime, sent: int, invalid: int) -> None: ...
-
-    def release_cycle(self, cycle: datetime, claimed_at: datetime) -> None: ...
-
-
-class MessageSink(Protocol):
-    def send_bodies(self, bodies: list[str], delay_seconds: int = 0) -> int: ...
 
 
 @dataclass
@@ -72,7 +60,7 @@ def fan_out(
     cycle_hours: int,
     items: Iterable[ScanResult],
     claims: CycleClaims,
-    sink: MessageSink,
+    sink: MessageQueue,
     now: datetime,
 ) -> FanOutResult:
     """Send one message per due hashtag for the cycle containing `event_time`.

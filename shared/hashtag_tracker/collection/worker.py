@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 
 from hashtag_tracker.clock import Clock, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
@@ -24,6 +23,14 @@ from hashtag_tracker.collection.policy import (
     comments_due,
     history_window,
     video_pages_due,
+)
+from hashtag_tracker.collection.ports import (
+    FetchClaims,
+    HashtagStatus,
+    Ledger,
+    MessageQueue,
+    Notices,
+    Snapshots,
 )
 from hashtag_tracker.collection.sample import sample_stats, sentiment_shares
 from hashtag_tracker.models.hashtag import TrackedHashtag
@@ -65,54 +72,17 @@ class FatalRunError(RuntimeError):
     """The API key was refused: stop calling for this invocation; the batch goes back."""
 
 
-class SnapshotPort(Protocol):
-    def put(self, snapshot: Snapshot, retention: timedelta) -> bool: ...
-
-    def between(
-        self, hashtag: str, since: datetime, until: datetime | None = None
-    ) -> list[Snapshot]: ...
-
-
-class LedgerPort(Protocol):
-    def upsert(
-        self,
-        hashtag: str,
-        videos: Sequence[LedgerVideo],
-        creators: Sequence[LedgerCreator],
-        now: datetime,
-    ) -> object: ...
-
-
-class FetchClaims(Protocol):
-    def claim_fetch(self, key: str, now: datetime, lease: timedelta) -> bool: ...
-
-    def release_fetch(self, key: str) -> None: ...
-
-
-class HashtagMarker(Protocol):
-    def mark_status(self, hashtag: str, status: str) -> None: ...
-
-
-class Requeue(Protocol):
-    def send_bodies(self, bodies: list[str], delay_seconds: int = 0) -> int: ...
-
-
-class Notices(Protocol):
-    def once(self, key: str, subject: str, text: str) -> None:
-        """Raise an operational alert once per key (e.g. once per month)."""
-
-
 AlertHook = Callable[[TrackedHashtag, Snapshot, Sequence[Snapshot]], object]
 
 
 @dataclass
 class WorkerDeps:
     provider: Provider
-    snapshots: SnapshotPort
-    ledger: LedgerPort
-    hashtags: HashtagMarker
+    snapshots: Snapshots
+    ledger: Ledger
+    hashtags: HashtagStatus
     budget: CreditBudget
-    requeue: Requeue
+    requeue: MessageQueue
     notices: Notices
     clock: Clock
     meter: CallMeter

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -162,3 +163,14 @@ def with_changes(
     if now is not None:
         data["updated_at"] = now
     return TrackedHashtag.parse(data)
+
+
+@dataclass(frozen=True)
+class InvalidItem:
+    """A stored item that failed validation: reported and skipped, never fatal."""
+
+    key: str
+    reason: str
+
+
+ScanResult = TrackedHashtag | InvalidItem

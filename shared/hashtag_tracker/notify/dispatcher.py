@@ -4,30 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
 
 from hashtag_tracker.clock import Clock
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.models.snapshot import Snapshot
+from hashtag_tracker.notify.ports import AlertSink, AlertStore
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.rules.alert import Alert
-from hashtag_tracker.rules.cooldown import Claim, ClaimOutcome
+from hashtag_tracker.rules.cooldown import ClaimOutcome
 from hashtag_tracker.rules.engine import Assessment, assess
-from hashtag_tracker.storage.alerts import AlertPublisher, DynamoAlertStore
-
-
-class AlertStore(Protocol):
-    def claim(self, alert: Alert, now: datetime) -> Claim: ...
-    def confirm(self, claim: Claim, message_id: str, now: datetime) -> None: ...
-    def release(self, claim: Claim) -> None: ...
-
-
-class AlertSink(Protocol):
-    def publish(self, alert: Alert) -> str:
-        """Publish one alert and return its message id; raise when it was not taken."""
-        ...
-
 
 Assess = Callable[[TrackedHashtag, Snapshot, Sequence[Snapshot]], Assessment]
 
@@ -101,8 +86,3 @@ class AlertDispatcher:
                 "message_id": message_id,
             },
         )
-
-
-def build_dispatcher(state_table: str, topic_arn: str, clock: Clock) -> AlertDispatcher:
-    """The production wiring: the State table store and the SNS alert topic."""
-    return AlertDispatcher(DynamoAlertStore(state_table), AlertPublisher(topic_arn), clock)

@@ -13,10 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from aws_lambda_powertools.utilities import parameters
-from botocore.exceptions import BotoCoreError, ClientError
 
 from hashtag_tracker.models.codec import DecodeError, convert, describe
+from hashtag_tracker.models.secret_text import secret_field
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.rules.alert import ALERT_TYPE, Alert, Severity
 
@@ -28,7 +27,6 @@ HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 FIELDS_LIMIT = 10
 BUTTON_LIMIT = 75
-SECRET_MAX_AGE_SECONDS = 300
 _SECRET_FIELDS = ("url", "webhook_url", "webhook", "SLACK_WEBHOOK_URL")
 SEVERITY_ICONS = {Severity.INFO: "🔵", Severity.WARNING: "🟠", Severity.CRITICAL: "🔴"}
 
@@ -86,48 +84,7 @@ def validate_webhook_url(url: str) -> str:
 
 def url_from_secret_text(text: str) -> str:
     """The URL from a plain-string secret or a JSON object holding it under a known field."""
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return stripped
-    try:
-        document = json.loads(stripped)
-    except ValueError:
-        raise InvalidWebhookError("the Slack webhook secret is not valid JSON") from None
-    if isinstance(document, dict):
-        for name in _SECRET_FIELDS:
-            value = document.get(name)
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    raise InvalidWebhookError(
-        f"the Slack webhook secret has none of the fields {', '.join(_SECRET_FIELDS)}"
-    )
-
-
-def load_webhook_url(
-    name: str,
-    *,
-    max_age: int = SECRET_MAX_AGE_SECONDS,
-    provider: parameters.SecretsProvider | None = None,
-    validate: Callable[[str], str] = validate_webhook_url,
-) -> str:
-    """The validated webhook URL stored in Secrets Manager under `name` (cached `max_age` s)."""
-    if not name:
-        raise WebhookUnavailableError("no Slack webhook secret is configured")
-    try:
-        value: Any = (
-            provider.get(name, max_age=max_age)
-            if provider is not None
-            else parameters.get_secret(name, max_age=max_age)
-        )
-    except (parameters.exceptions.GetParameterError, ClientError, BotoCoreError) as exc:
-        raise WebhookUnavailableError(
-            f"reading the Slack webhook secret {name!r} failed ({type(exc).__name__})"
-        ) from None
-    if isinstance(value, bytes):
-        value = value.decode("utf-8")
-    if not isinstance(value, str):
-        raise WebhookUnavailableError(f"the Slack webhook secret {name!r} is not text")
-    return validate(url_from_secret_text(value))
+    return secret_field(text, _SECRET_FIELDS, what="Slack webhook", error=InvalidWebhookError)
 
 
 # -- Block Kit payloads --------------------------------------------------------------------

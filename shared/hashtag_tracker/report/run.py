@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.models.report_files import ReportFile, WrittenReport
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.report.compute import (
     DEFAULT_TOLERANCE,
@@ -20,38 +20,11 @@ from hashtag_tracker.report.compute import (
 )
 from hashtag_tracker.report.html import report_html
 from hashtag_tracker.report.model import HashtagReport, Report, SkippedHashtag
+from hashtag_tracker.report.ports import ReportSink, ReportSources, SummaryPublisher
 from hashtag_tracker.report.render import report_csv, report_json
-from hashtag_tracker.report.sources import ReportSources
 from hashtag_tracker.storage.errors import StorageError
 
 SUMMARY_MOVERS = 3
-
-
-@dataclass(frozen=True)
-class ReportFile:
-    name: str
-    body: str
-    content_type: str
-
-
-@dataclass(frozen=True)
-class WrittenReport:
-    """Where the files went (S3 keys or local paths) and a link a person can open."""
-
-    locations: dict[str, str]
-    html_link: str | None = None
-    # Where the HTML lives for good (s3://bucket/key), when a link may expire before it does.
-    html_stored_at: str | None = None
-
-
-class ReportSink(Protocol):
-    def write(self, day: str, files: Sequence[ReportFile]) -> WrittenReport:
-        """Store the files under the report's day (YYYY-MM-DD)."""
-        ...
-
-
-class SummaryPublisher(Protocol):
-    def publish_summary(self, subject: str, message: str) -> None: ...
 
 
 @dataclass(frozen=True)

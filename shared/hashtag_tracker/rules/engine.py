@@ -6,13 +6,14 @@ re-run produces identical keys and the alert store makes them exactly-once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.models.hashtag import TrackedHashtag
-from hashtag_tracker.models.snapshot import Snapshot
+from hashtag_tracker.models.snapshot import SentimentShares, Snapshot
 from hashtag_tracker.rules.alert import Alert, AlertRule, Severity, format_number
 from hashtag_tracker.rules.growth import (
     DAY_TOLERANCE,
@@ -31,6 +32,9 @@ MIN_SCORED_COMMENTS = 20
 # Growth % is meaningless on a tiny base (2 -> 3 videos is +50 %); below these it is ignored.
 MIN_PCT_BASE_VIDEOS = 20
 MIN_PCT_BASE_VIEWS = 10_000
+
+# What a daily rule looks at: the day's growth, or the comments' mood.
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,84 +129,150 @@ def milestones(
     ]
 
 
-def daily(hashtag: TrackedHashtag, snapshot: Snapshot, growth: WindowGrowth | None) -> list[Alert]:
-    """Viral day, high participation and low activity over the last 24 hours."""
-    if growth is None:
-        # A brand-new hashtag (no 24 h base) or an unusable snapshot says nothing of its day.
-        return []
-    limits = hashtag.thresholds
-    day = snapshot.cycle.date().isoformat()
-    numbers: dict[str, float] = {
+# -- the daily rules: one table, one loop ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DailyRule(Generic[S]):
+    """One daily rule: a value measured on a subject (the day's growth, or the comments'
+    mood) against the `threshold` field of the hashtag's thresholds.
+
+    The alert's window is the snapshot's UTC day; its metrics are `numbers` plus the threshold.
+    """
+
+    rule: AlertRule
+    severity: Severity
+    # A field of Thresholds.
+    threshold: str
+    # What the rule looks at; None: the rule has nothing to say on this snapshot.
+    subject: Callable[[Snapshot, WindowGrowth | None], S | None]
+    # The measured value; None: nothing to say either.
+    measure: Callable[[S], float | None]
+    # (measured, threshold) -> fires.
+    fires: Callable[[float, float], bool]
+    numbers: Callable[[S], dict[str, float]]
+    # (hashtag, subject, threshold) -> the alert's one sentence.
+    summary: Callable[[str, S, float], str]
+    # Magnitude = measured / threshold; False: 1.0 (a condition, not a spike).
+    scaled: bool = True
+
+
+def _day_growth(snapshot: Snapshot, growth: WindowGrowth | None) -> WindowGrowth | None:
+    # A brand-new hashtag (no 24 h base) or an unusable snapshot says nothing of its day.
+    return growth
+
+
+def _scored_mood(snapshot: Snapshot, growth: WindowGrowth | None) -> SentimentShares | None:
+    # Fewer scored comments than the minimum say nothing about the hashtag's mood.
+    mood = snapshot.sentiment
+    if not snapshot.usable or mood is None or mood.scored < MIN_SCORED_COMMENTS:
+        return None
+    return mood
+
+
+def _steady_views(growth: WindowGrowth) -> float | None:
+    # A fall is a data-quality event: it says nothing about how active the hashtag is.
+    return None if growth.views.decreased else growth.views.rise
+
+
+def _day_numbers(growth: WindowGrowth) -> dict[str, float]:
+    return {
         "new_views": growth.views.rise,
         "new_videos": growth.videos.rise,
         "window_hours": round(growth.hours, 2),
     }
+
+
+def _mood_numbers(mood: SentimentShares) -> dict[str, float]:
+    return {"negative_share": round(mood.negative, 3), "comments_scored": mood.scored}
+
+
+def _viral_day_text(tag: str, growth: WindowGrowth, limit: float) -> str:
+    return f"#{tag} gained {format_number(growth.views.rise)} views in {growth.hours:.0f} h."
+
+
+def _participation_text(tag: str, growth: WindowGrowth, limit: float) -> str:
+    return f"#{tag} got {format_number(growth.videos.rise)} new videos in {growth.hours:.0f} h."
+
+
+def _low_activity_text(tag: str, growth: WindowGrowth, limit: float) -> str:
+    return (
+        f"#{tag} gained only {format_number(growth.views.rise)} views "
+        f"in {growth.hours:.0f} h (fewer than {format_number(limit)})."
+    )
+
+
+def _mood_text(tag: str, mood: SentimentShares, limit: float) -> str:
+    return f"{mood.negative:.0%} of {mood.scored} recent comments on #{tag} are negative."
+
+
+# In the order their alerts are raised.
+DAILY_RULES: tuple[DailyRule[Any], ...] = (
+    DailyRule(
+        rule=AlertRule.VIRAL_DAY,
+        severity=Severity.WARNING,
+        threshold="viral_day_views",
+        subject=_day_growth,
+        measure=lambda growth: growth.views.rise,
+        fires=operator.ge,
+        numbers=_day_numbers,
+        summary=_viral_day_text,
+    ),
+    DailyRule(
+        rule=AlertRule.HIGH_PARTICIPATION,
+        severity=Severity.INFO,
+        threshold="high_participation_videos",
+        subject=_day_growth,
+        measure=lambda growth: growth.videos.rise,
+        fires=operator.ge,
+        numbers=_day_numbers,
+        summary=_participation_text,
+    ),
+    DailyRule(
+        rule=AlertRule.LOW_ACTIVITY,
+        severity=Severity.WARNING,
+        threshold="low_activity_views",
+        subject=_day_growth,
+        measure=_steady_views,
+        fires=operator.lt,
+        numbers=_day_numbers,
+        summary=_low_activity_text,
+        scaled=False,
+    ),
+    DailyRule(
+        rule=AlertRule.NEGATIVE_SENTIMENT,
+        severity=Severity.WARNING,
+        threshold="negative_sentiment_share",
+        subject=_scored_mood,
+        measure=lambda mood: mood.negative,
+        fires=operator.ge,
+        numbers=_mood_numbers,
+        summary=_mood_text,
+    ),
+)
+
+
+def daily(hashtag: TrackedHashtag, snapshot: Snapshot, growth: WindowGrowth | None) -> list[Alert]:
+    """The DAILY_RULES alerts: viral day, high participation, low activity (over the last
+    24 hours, `growth`) and negative comments."""
+    day = snapshot.cycle.date().isoformat()
     alerts: list[Alert] = []
-    if growth.views.rise >= limits.viral_day_views:
+    for spec in DAILY_RULES:
+        subject = spec.subject(snapshot, growth)
+        value = None if subject is None else spec.measure(subject)
+        limit: float = getattr(hashtag.thresholds, spec.threshold)
+        if value is None or not spec.fires(value, limit):
+            continue
         alerts.append(
             Alert(
-                **_base(hashtag, snapshot, AlertRule.VIRAL_DAY, day),
-                severity=Severity.WARNING,
-                metrics={**numbers, "threshold": limits.viral_day_views},
-                summary=(
-                    f"#{hashtag.hashtag} gained {format_number(growth.views.rise)} views "
-                    f"in {growth.hours:.0f} h."
-                ),
-                magnitude=round(growth.views.rise / limits.viral_day_views, 4),
-            )
-        )
-    if growth.videos.rise >= limits.high_participation_videos:
-        alerts.append(
-            Alert(
-                **_base(hashtag, snapshot, AlertRule.HIGH_PARTICIPATION, day),
-                severity=Severity.INFO,
-                metrics={**numbers, "threshold": limits.high_participation_videos},
-                summary=(
-                    f"#{hashtag.hashtag} got {format_number(growth.videos.rise)} new videos "
-                    f"in {growth.hours:.0f} h."
-                ),
-                magnitude=round(growth.videos.rise / limits.high_participation_videos, 4),
-            )
-        )
-    # A fall is a data-quality event: it says nothing about how active the hashtag is.
-    if not growth.views.decreased and growth.views.rise < limits.low_activity_views:
-        alerts.append(
-            Alert(
-                **_base(hashtag, snapshot, AlertRule.LOW_ACTIVITY, day),
-                severity=Severity.WARNING,
-                metrics={**numbers, "threshold": limits.low_activity_views},
-                summary=(
-                    f"#{hashtag.hashtag} gained only {format_number(growth.views.rise)} views "
-                    f"in {growth.hours:.0f} h (fewer than "
-                    f"{format_number(limits.low_activity_views)})."
-                ),
+                **_base(hashtag, snapshot, spec.rule, day),
+                severity=spec.severity,
+                metrics={**spec.numbers(subject), "threshold": limit},
+                summary=spec.summary(hashtag.hashtag, subject, limit),
+                magnitude=round(value / limit, 4) if spec.scaled else 1.0,
             )
         )
     return alerts
-
-
-def negative_sentiment(hashtag: TrackedHashtag, snapshot: Snapshot) -> Alert | None:
-    """The share of negative comments at or above the threshold, on enough comments."""
-    mood = snapshot.sentiment
-    limit = hashtag.thresholds.negative_sentiment_share
-    if not snapshot.usable or mood is None or mood.scored < MIN_SCORED_COMMENTS:
-        return None
-    if mood.negative < limit:
-        return None
-    return Alert(
-        **_base(hashtag, snapshot, AlertRule.NEGATIVE_SENTIMENT, snapshot.cycle.date().isoformat()),
-        severity=Severity.WARNING,
-        metrics={
-            "negative_share": round(mood.negative, 3),
-            "comments_scored": mood.scored,
-            "threshold": limit,
-        },
-        summary=(
-            f"{mood.negative:.0%} of {mood.scored} recent comments on #{hashtag.hashtag} "
-            "are negative."
-        ),
-        magnitude=round(mood.negative / limit, 4),
-    )
 
 
 def assess(hashtag: TrackedHashtag, snapshot: Snapshot, history: Sequence[Snapshot]) -> Assessment:
@@ -218,9 +288,6 @@ def assess(hashtag: TrackedHashtag, snapshot: Snapshot, history: Sequence[Snapsh
         alerts.append(found)
     alerts += milestones(hashtag, snapshot, history)
     alerts += daily(hashtag, snapshot, day)
-    mood = negative_sentiment(hashtag, snapshot)
-    if mood is not None:
-        alerts.append(mood)
     decreased = tuple(
         counter
         for counter in ("views", "videos")

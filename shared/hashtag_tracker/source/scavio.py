@@ -18,8 +18,9 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, NoReturn
+from typing import Any, Generic, NoReturn, TypeVar
 
 from hashtag_tracker.observability import logger
 from hashtag_tracker.source import shapes
@@ -60,6 +61,28 @@ MAX_COMMENT_PAGE = 50
 # Keep this much invocation time for the caller to record the outcome after we give up.
 DEADLINE_MARGIN_SECONDS = 2.0
 _MAX_MESSAGE = 200
+
+
+PageT = TypeVar("PageT", VideoPage, CommentPage)
+
+
+@dataclass(frozen=True, slots=True)
+class _Paged(Generic[PageT]):
+    """A cursor-paged endpoint: what names the list, the page size limit, how to read a page."""
+
+    endpoint: str
+    subject_field: str
+    max_count: int
+    not_found: type[NotFoundError]
+    parse: Callable[[Any], PageT]
+
+
+_VIDEOS = _Paged(
+    HASHTAG_VIDEOS, "hashtag_id", MAX_VIDEO_PAGE, HashtagNotFoundError, shapes.video_page
+)
+_COMMENTS = _Paged(
+    VIDEO_COMMENTS, "video_id", MAX_COMMENT_PAGE, VideoNotFoundError, shapes.comment_page
+)
 
 
 class _Retryable(Exception):
@@ -160,7 +183,7 @@ class ScavioProvider(Provider):
         self._wall_time = wall_time
         self._monotonic = monotonic
 
-    # -- the three calls ---------------------------------------------------------------
+    # -- the three calls (two of them paged) -----------------------------------------------
 
     def hashtag_stats(self, name: str) -> HashtagStats:
         payload = {"hashtag_name": name}
@@ -170,21 +193,17 @@ class ScavioProvider(Provider):
         return stats
 
     def hashtag_videos(self, hashtag_id: str, cursor: str = "0", count: int = 30) -> VideoPage:
-        if not 1 <= count <= MAX_VIDEO_PAGE:
-            raise ValueError(f"count must be 1..{MAX_VIDEO_PAGE}, got {count}")
-        payload = {"hashtag_id": hashtag_id, "cursor": cursor, "count": count}
-        page: VideoPage = self._call(
-            HASHTAG_VIDEOS, payload, HashtagNotFoundError, shapes.video_page
-        )
-        return page
+        return self._page(_VIDEOS, hashtag_id, cursor, count)
 
     def video_comments(self, video_id: str, cursor: str = "0", count: int = 50) -> CommentPage:
-        if not 1 <= count <= MAX_COMMENT_PAGE:
-            raise ValueError(f"count must be 1..{MAX_COMMENT_PAGE}, got {count}")
-        payload = {"video_id": video_id, "cursor": cursor, "count": count}
-        page: CommentPage = self._call(
-            VIDEO_COMMENTS, payload, VideoNotFoundError, shapes.comment_page
-        )
+        return self._page(_COMMENTS, video_id, cursor, count)
+
+    def _page(self, paged: _Paged[PageT], subject: str, cursor: str, count: int) -> PageT:
+        """One page of a cursor-paged list (the caller follows `cursor` while `has_more`)."""
+        if not 1 <= count <= paged.max_count:
+            raise ValueError(f"count must be 1..{paged.max_count}, got {count}")
+        payload = {paged.subject_field: subject, "cursor": cursor, "count": count}
+        page: PageT = self._call(paged.endpoint, payload, paged.not_found, paged.parse)
         return page
 
     # -- transport ---------------------------------------------------------------------

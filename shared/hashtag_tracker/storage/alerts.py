@@ -10,24 +10,38 @@ windows of the same rule, cannot both publish.
 from __future__ import annotations
 
 import json
-import unicodedata
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
-
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 from hashtag_tracker.clock import from_iso, to_iso
 from hashtag_tracker.rules.alert import Alert, AlertRule
 from hashtag_tracker.rules.cooldown import Claim, ClaimOutcome, CooldownState, decide
-from hashtag_tracker.storage.dynamo import dynamodb_client, error_code
+from hashtag_tracker.storage.aws_errors import TRANSACTION_CANCELED, storage_errors
+from hashtag_tracker.storage.dynamo import dynamodb_client
 from hashtag_tracker.storage.errors import StorageError
+from hashtag_tracker.storage.topic import SnsTopic, ascii_subject, string_attributes
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_sns.client import SNSClient
+
+__all__ = [
+    "ALERT_PK",
+    "CLAIM_LEASE",
+    "COOLDOWN_PK",
+    "COOLDOWN_RECORD_TTL",
+    "MAX_CLAIM_ATTEMPTS",
+    "MILESTONE_RECORD_TTL",
+    "WINDOW_RECORD_TTL",
+    "AlertPublishError",
+    "AlertPublisher",
+    "DynamoAlertStore",
+    "alert_attributes",
+    "alert_message",
+    "ascii_subject",
+]
 
 ALERT_PK = "alert"
 COOLDOWN_PK = "alert-cooldown"
@@ -39,7 +53,6 @@ WINDOW_RECORD_TTL = timedelta(days=30)
 MILESTONE_RECORD_TTL = timedelta(days=3650)
 COOLDOWN_RECORD_TTL = timedelta(days=30)
 MAX_CLAIM_ATTEMPTS = 4
-SUBJECT_LIMIT = 99
 
 
 class AlertPublishError(StorageError):
@@ -77,6 +90,18 @@ def _cooldown_sk(alert: Alert) -> str:
     return f"{alert.hashtag}#{alert.rule.value}"
 
 
+def _claiming(alert: Alert) -> str:
+    return f"claiming alert {alert.key!r}"
+
+
+def _lost_race(exc: ClientError) -> bool:
+    """A cancelled claim whose alert record (item 0) or cooldown (item 1) another writer
+    changed meanwhile: decide again rather than fail."""
+    reasons = exc.response.get("CancellationReasons", [])
+    codes = [str(r.get("Code", "")) for r in reasons]
+    return "ConditionalCheckFailed" in codes[:2]
+
+
 class DynamoAlertStore:
     """Claim an alert before publishing it; confirm after, or release when publishing failed."""
 
@@ -96,23 +121,19 @@ class DynamoAlertStore:
 
     def record(self, key: str) -> dict[str, Any] | None:
         """The raw delivery record of an alert key (for tests and the CLI)."""
-        try:
+        with storage_errors(f"reading alert record {key!r}"):
             return self._get(ALERT_PK, key)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"reading alert record {key!r} failed: {exc}") from exc
 
     # -- claim -------------------------------------------------------------------------
 
     def claim(self, alert: Alert, now: datetime) -> Claim:
         """Decide and record atomically whether `alert` is published; see ClaimOutcome."""
-        try:
+        with storage_errors(_claiming(alert)):
             for _ in range(MAX_CLAIM_ATTEMPTS):
                 claim = self._try_claim(alert, now)
                 if claim is not None:
                     return claim
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"claiming alert {alert.key!r} failed: {exc}") from exc
-        raise StorageError(f"claiming alert {alert.key!r} kept racing with other writers")
+        raise StorageError(f"{_claiming(alert)} kept racing with other writers")
 
     def _try_claim(self, alert: Alert, now: datetime) -> Claim | None:
         """A Claim, or None when a concurrent writer changed the cooldown (try again)."""
@@ -146,18 +167,12 @@ class DynamoAlertStore:
         ]
         if written is not None:
             items.append(self._cooldown_put(alert, written, previous))
-        try:
+        with storage_errors(
+            _claiming(alert), on_condition=_lost_race, codes=(TRANSACTION_CANCELED,)
+        ) as lost:
             self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons", [])
-            codes = [str(r.get("Code", "")) for r in reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return None  # the record appeared meanwhile: re-read it
-            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-                return None  # the cooldown moved meanwhile: decide again
-            raise
+        if lost:
+            return None  # decide again from fresh reads
         return Claim(alert, outcome, token=token, previous=previous, written=written)
 
     def _cooldown_put(
@@ -182,7 +197,7 @@ class DynamoAlertStore:
         # The publisher died between claim and confirm: take the claim over, keeping the
         # cooldown it wrote, so the alert is not lost.
         token = uuid.uuid4().hex
-        try:
+        with storage_errors(_claiming(alert), on_condition=True) as lost:
             self._client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": ALERT_PK}, "sk": {"S": alert.key}},
@@ -196,10 +211,8 @@ class DynamoAlertStore:
                     ":claimed": {"S": "claimed"},
                 },
             )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return None
-            raise
+        if lost:
+            return None  # another worker took it over, or published it, first: re-read
         taken = alert.escalate() if item.get("outcome", {}).get("S") == "escalation" else alert
         return Claim(taken, ClaimOutcome.TAKEOVER, token=token)
 
@@ -207,7 +220,9 @@ class DynamoAlertStore:
 
     def confirm(self, claim: Claim, message_id: str, now: datetime) -> None:
         """Mark the claimed alert published; a redelivery then finds it DUPLICATE."""
-        try:
+        # A refused condition: another worker took the claim over after our lease ran out;
+        # it publishes.
+        with storage_errors(f"confirming alert {claim.alert.key!r}", on_condition=True):
             self._client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": ALERT_PK}, "sk": {"S": claim.alert.key}},
@@ -221,13 +236,6 @@ class DynamoAlertStore:
                     ":token": {"S": claim.token or ""},
                 },
             )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                # Another worker took the claim over after our lease ran out; it publishes.
-                return
-            raise StorageError(f"confirming alert {claim.alert.key!r} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"confirming alert {claim.alert.key!r} failed: {exc}") from exc
 
     def release(self, claim: Claim) -> None:
         """Undo a claim whose publish failed: drop the record and restore the cooldown."""
@@ -243,20 +251,14 @@ class DynamoAlertStore:
         items: list[Any] = [delete]
         if claim.written is not None:
             items.append(self._cooldown_restore(claim, claim.written))
-        try:
-            try:
-                self._client.transact_write_items(TransactItems=items)
-            except ClientError as exc:
-                if error_code(exc) != "TransactionCanceledException" or len(items) == 1:
-                    raise
-                # The cooldown moved on since (another window alerted): keep it, drop ours.
+        # A cancelled delete: the record is no longer ours (taken over); nothing to undo.
+        what = f"releasing alert {claim.alert.key!r}"
+        with storage_errors(what, on_condition=True, codes=(TRANSACTION_CANCELED,)) as cancelled:
+            self._client.transact_write_items(TransactItems=items)
+        if cancelled and len(items) > 1:
+            # The cooldown moved on since (another window alerted): keep it, drop ours.
+            with storage_errors(what, on_condition=True, codes=(TRANSACTION_CANCELED,)):
                 self._client.transact_write_items(TransactItems=items[:1])
-        except ClientError as exc:
-            if error_code(exc) == "TransactionCanceledException":
-                return  # the record is no longer ours (taken over); nothing to undo
-            raise StorageError(f"releasing alert {claim.alert.key!r} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"releasing alert {claim.alert.key!r} failed: {exc}") from exc
 
     def _cooldown_restore(self, claim: Claim, written: CooldownState) -> dict[str, Any]:
         key = {"pk": {"S": COOLDOWN_PK}, "sk": {"S": _cooldown_sk(claim.alert)}}
@@ -273,33 +275,19 @@ class DynamoAlertStore:
 # -- SNS ------------------------------------------------------------------------------------
 
 
-def ascii_subject(title: str) -> str:
-    """An email subject SNS accepts: printable ASCII, one line, under 100 characters.
-
-    Accents are folded (é -> e); a hashtag in another script is percent-encoded, as in its
-    TikTok link, rather than dropped. The message body carries the real text.
-    """
-    folded = unicodedata.normalize("NFKD", title)
-    kept = "".join(c for c in folded if not unicodedata.combining(c))
-    text = "".join(c if 32 <= ord(c) < 127 else quote(c) for c in kept)
-    text = " ".join(text.split())
-    return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
-
-
-def alert_attributes(alert: Alert) -> dict[str, Any]:
-    """SNS message attributes subscribers filter on; `campaign` only when there is one."""
-    values = {
+def _attribute_values(alert: Alert) -> dict[str, str | None]:
+    return {
         "hashtag": alert.hashtag,
         "rule": alert.rule.value,
         "severity": alert.severity.value,
         "kind": alert.kind.value,
         "campaign": alert.campaign,
     }
-    return {
-        name: {"DataType": "String", "StringValue": value}
-        for name, value in values.items()
-        if value
-    }
+
+
+def alert_attributes(alert: Alert) -> dict[str, Any]:
+    """SNS message attributes subscribers filter on; `campaign` only when there is one."""
+    return string_attributes(_attribute_values(alert))
 
 
 def alert_message(alert: Alert) -> str:
@@ -316,18 +304,15 @@ class AlertPublisher:
         if not topic_arn:
             raise StorageError("no alert topic is configured (ALERT_TOPIC_ARN is empty)")
         self.topic_arn = topic_arn
-        self._client = client or boto3.client("sns")
+        self._topic = SnsTopic(topic_arn, client)
 
     def publish(self, alert: Alert) -> str:
         """Publish one alert; returns the SNS message id. Raises AlertPublishError."""
-        try:
-            answer = self._client.publish(
-                TopicArn=self.topic_arn,
-                Subject=ascii_subject(alert.title),
-                Message=alert_message(alert),
-                MessageStructure="json",
-                MessageAttributes=alert_attributes(alert),
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise AlertPublishError(f"publishing alert {alert.key!r} failed: {exc}") from exc
-        return str(answer.get("MessageId", ""))
+        return self._topic.publish(
+            alert.title,
+            alert_message(alert),
+            _attribute_values(alert),
+            what=f"publishing alert {alert.key!r}",
+            error=AlertPublishError,
+            message_structure="json",
+        )

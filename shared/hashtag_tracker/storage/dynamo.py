@@ -9,13 +9,20 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 from hashtag_tracker.models.codec import plain_numbers
-from hashtag_tracker.storage.errors import StorageError
+from hashtag_tracker.storage.aws_errors import error_code, storage_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+__all__ = [
+    "conditional_write",
+    "deserialize_item",
+    "dynamodb_client",
+    "error_code",
+    "serialize_item",
+]
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -59,19 +66,9 @@ def deserialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: plain_numbers(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def conditional_write(what: str, write: Callable[[], object]) -> bool:
     """Run one conditional write: True if applied, False if its condition did not hold;
     any other failure is a StorageError naming `what`."""
-    try:
+    with storage_errors(what, on_condition=True) as refused:
         write()
-    except ClientError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise StorageError(f"{what} failed: {exc}") from exc
-    except BotoCoreError as exc:
-        raise StorageError(f"{what} failed: {exc}") from exc
-    return True
+    return not refused

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.models.codec import to_data
-from hashtag_tracker.models.hashtag import InvalidHashtagError, TrackedHashtag
-from hashtag_tracker.storage.dynamo import (
-    deserialize_item,
-    dynamodb_client,
-    error_code,
-    serialize_item,
+from hashtag_tracker.models.hashtag import (
+    InvalidHashtagError,
+    InvalidItem,
+    ScanResult,
+    TrackedHashtag,
 )
+from hashtag_tracker.storage.aws_errors import storage_errors
+from hashtag_tracker.storage.dynamo import deserialize_item, dynamodb_client, serialize_item
 from hashtag_tracker.storage.errors import ItemExistsError, ItemNotFoundError, StorageError
 
 if TYPE_CHECKING:
@@ -28,17 +26,6 @@ if TYPE_CHECKING:
 # read timeout for one such page on a loaded 2-core machine (issue 19), and on DynamoDB a
 # large page also holds the scheduler's memory and time. 500 items is one fan-out chunk.
 SCAN_PAGE_ITEMS = 500
-
-
-@dataclass(frozen=True)
-class InvalidItem:
-    """A stored item that failed validation: reported and skipped, never fatal."""
-
-    key: str
-    reason: str
-
-
-ScanResult = TrackedHashtag | InvalidItem
 
 
 def hashtag_to_item(hashtag: TrackedHashtag) -> dict[str, Any]:
@@ -82,31 +69,23 @@ class DynamoHashtagStore(HashtagStore):
         self._client = client or dynamodb_client()
 
     def get(self, name: str) -> TrackedHashtag:
-        try:
+        with storage_errors(f"reading hashtag {name!r}"):
             answer = self._client.get_item(
                 TableName=self.table_name,
                 Key={"hashtag": {"S": name}},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"reading hashtag {name!r} failed: {exc}") from exc
         if "Item" not in answer:
             raise ItemNotFoundError(f"hashtag {name!r} is not tracked")
         return TrackedHashtag.parse(deserialize_item(answer["Item"]))
 
     def _put(self, hashtag: TrackedHashtag, condition: str, on_fail: StorageError) -> None:
-        try:
+        with storage_errors(f"writing hashtag {hashtag.hashtag!r}", on_condition=on_fail):
             self._client.put_item(
                 TableName=self.table_name,
                 Item=serialize_item(hashtag_to_item(hashtag)),
                 ConditionExpression=condition,
             )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise on_fail from None
-            raise StorageError(f"writing hashtag {hashtag.hashtag!r} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"writing hashtag {hashtag.hashtag!r} failed: {exc}") from exc
 
     def create(self, hashtag: TrackedHashtag) -> None:
         self._put(
@@ -123,19 +102,19 @@ class DynamoHashtagStore(HashtagStore):
         )
 
     def delete(self, name: str) -> None:
-        try:
+        with storage_errors(
+            f"removing hashtag {name!r}",
+            on_condition=ItemNotFoundError(f"hashtag {name!r} is not tracked"),
+        ):
             self._client.delete_item(
                 TableName=self.table_name,
                 Key={"hashtag": {"S": name}},
                 ConditionExpression="attribute_exists(hashtag)",
             )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise ItemNotFoundError(f"hashtag {name!r} is not tracked") from None
-            raise StorageError(f"removing hashtag {name!r} failed: {exc}") from exc
 
     def mark_status(self, name: str, status: str) -> None:
-        try:
+        # A refused condition: removed meanwhile, nothing to mark.
+        with storage_errors(f"marking hashtag {name!r}", on_condition=True):
             self._client.update_item(
                 TableName=self.table_name,
                 Key={"hashtag": {"S": name}},
@@ -144,23 +123,15 @@ class DynamoHashtagStore(HashtagStore):
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":s": {"S": status}},
             )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return  # removed meanwhile: nothing to mark
-            raise StorageError(f"marking hashtag {name!r} failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"marking hashtag {name!r} failed: {exc}") from exc
 
     def scan(self) -> Iterator[ScanResult]:
         paginator = self._client.get_paginator("scan")
-        try:
+        with storage_errors(f"scanning {self.table_name}"):
             for page in paginator.paginate(
                 TableName=self.table_name, PaginationConfig={"PageSize": SCAN_PAGE_ITEMS}
             ):
                 for raw in page.get("Items", []):
                     yield parse_item(raw)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"scanning {self.table_name} failed: {exc}") from exc
 
 
 def parse_item(raw: dict[str, Any]) -> ScanResult:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
+from hashtag_tracker.storage.aws_errors import storage_errors
 from hashtag_tracker.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class FetchQueue:
             for _ in range(_RESEND_ATTEMPTS):
                 if not pending:
                     break
-                try:
+                with storage_errors("sending to the fetch queue"):
                     answer = self._client.send_message_batch(
                         QueueUrl=self.queue_url,
                         Entries=[
@@ -42,8 +42,6 @@ class FetchQueue:
                             for key, body in pending.items()
                         ],
                     )
-                except (ClientError, BotoCoreError) as exc:
-                    raise StorageError(f"sending to the fetch queue failed: {exc}") from exc
                 for ok in answer.get("Successful", []):
                     pending.pop(ok["Id"], None)
                     sent += 1

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
-from hashtag_tracker.report.run import ReportFile, WrittenReport
+from hashtag_tracker.models.report_files import ReportFile, WrittenReport
+from hashtag_tracker.storage.aws_errors import storage_errors
 from hashtag_tracker.storage.errors import StorageError
+from hashtag_tracker.storage.topic import SnsTopic
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -24,7 +25,6 @@ HTML_NAME = "report.html"
 # Asked for a week, but a presigned link dies with the Lambda role's session credentials
 # (hours), so the summary also names the object's s3:// location.
 PRESIGN_SECONDS = 7 * 24 * 3600
-SUBJECT_LIMIT = 99
 RULE = "weekly_report"
 
 
@@ -47,15 +47,13 @@ class S3ReportStore:
         locations: dict[str, str] = {}
         for file in files:
             key = report_key(day, file.name)
-            try:
+            with storage_errors(f"writing s3://{self.bucket}/{key}"):
                 self._client.put_object(
                     Bucket=self.bucket,
                     Key=key,
                     Body=file.body.encode("utf-8"),
                     ContentType=file.content_type,
                 )
-            except (ClientError, BotoCoreError) as exc:
-                raise StorageError(f"writing s3://{self.bucket}/{key} failed: {exc}") from exc
             locations[file.name] = key
         html = locations.get(HTML_NAME)
         return WrittenReport(
@@ -65,14 +63,12 @@ class S3ReportStore:
         )
 
     def presigned_url(self, key: str) -> str:
-        try:
+        with storage_errors(f"presigning s3://{self.bucket}/{key}"):
             return self._client.generate_presigned_url(
                 "get_object",
                 Params={"Bucket": self.bucket, "Key": key},
                 ExpiresIn=self._presign_seconds,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"presigning s3://{self.bucket}/{key} failed: {exc}") from exc
 
 
 class LocalReportWriter:
@@ -103,18 +99,12 @@ class ReportTopic:
 
     def __init__(self, topic_arn: str, client: SNSClient | None = None) -> None:
         self.topic_arn = topic_arn
-        self._client = client or boto3.client("sns")
+        self._topic = SnsTopic(topic_arn, client)
 
     def publish_summary(self, subject: str, message: str) -> None:
-        try:
-            self._client.publish(
-                TopicArn=self.topic_arn,
-                Subject=subject[:SUBJECT_LIMIT],
-                Message=message,
-                MessageAttributes={
-                    "rule": {"DataType": "String", "StringValue": RULE},
-                    "severity": {"DataType": "String", "StringValue": "info"},
-                },
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"publishing the report summary failed: {exc}") from exc
+        self._topic.publish(
+            subject,
+            message,
+            {"rule": RULE, "severity": "info"},
+            what="publishing the report summary",
+        )

@@ -5,18 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.models.codec import convert, to_data
 from hashtag_tracker.models.snapshot import Snapshot
+from hashtag_tracker.storage.aws_errors import storage_errors
 from hashtag_tracker.storage.dynamo import (
     conditional_write,
     deserialize_item,
     dynamodb_client,
     serialize_item,
 )
-from hashtag_tracker.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -52,13 +50,11 @@ class SnapshotStore:
         )
 
     def get(self, hashtag: str, cycle: datetime) -> Snapshot | None:
-        try:
+        with storage_errors(f"reading snapshot of {hashtag!r}"):
             answer = self._client.get_item(
                 TableName=self.table_name,
                 Key={"hashtag": {"S": hashtag}, "cycle": {"S": to_iso(cycle)}},
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"reading snapshot of {hashtag!r} failed: {exc}") from exc
         if "Item" not in answer:
             return None
         return item_to_snapshot(deserialize_item(answer["Item"]))
@@ -74,7 +70,7 @@ class SnapshotStore:
             values[":until"] = {"S": to_iso(until)}
         paginator = self._client.get_paginator("query")
         snapshots: list[Snapshot] = []
-        try:
+        with storage_errors(f"querying snapshots of {hashtag!r}"):
             for page in paginator.paginate(
                 TableName=self.table_name,
                 KeyConditionExpression=condition,
@@ -83,13 +79,11 @@ class SnapshotStore:
                 snapshots.extend(
                     item_to_snapshot(deserialize_item(raw)) for raw in page.get("Items", [])
                 )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"querying snapshots of {hashtag!r} failed: {exc}") from exc
         return snapshots
 
     def latest(self, hashtag: str, before: datetime, limit: int = 12) -> list[Snapshot]:
         """Up to `limit` snapshots before `before`, newest first (one query)."""
-        try:
+        with storage_errors(f"querying snapshots of {hashtag!r}"):
             answer = self._client.query(
                 TableName=self.table_name,
                 KeyConditionExpression="hashtag = :h AND cycle < :before",
@@ -100,6 +94,4 @@ class SnapshotStore:
                 ScanIndexForward=False,
                 Limit=limit,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"querying snapshots of {hashtag!r} failed: {exc}") from exc
         return [item_to_snapshot(deserialize_item(raw)) for raw in answer.get("Items", [])]

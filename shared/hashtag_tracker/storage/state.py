@@ -6,14 +6,13 @@ double-fired schedule agree without locks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from hashtag_tracker.clock import to_iso
-from hashtag_tracker.storage.dynamo import conditional_write, dynamodb_client, error_code
+from hashtag_tracker.models.bookkeeping import ClaimAnswer, SlotAnswer
+from hashtag_tracker.storage.aws_errors import TRANSACTION_CANCELED, storage_errors
+from hashtag_tracker.storage.dynamo import conditional_write, dynamodb_client
 from hashtag_tracker.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -25,23 +24,6 @@ CYCLE_PK = "cycle"
 FETCH_PK = "fetch"
 ONCE_PK = "once"
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
-
-
-@dataclass(frozen=True)
-class SlotAnswer:
-    """A rate-limit slot reservation: granted at `slot_ms`, or refused with the holder's value."""
-
-    granted: bool
-    observed_ms: int | None
-
-
-@dataclass(frozen=True)
-class ClaimAnswer:
-    """Fetch claims taken together: those now ours, and those another worker holds; any key
-    in neither was not decided (claim it alone)."""
-
-    granted: frozenset[str]
-    refused: frozenset[str]
 
 
 def _fetch_claim(key: str, now: datetime, lease: timedelta, owner: str) -> dict[str, Any]:
@@ -95,7 +77,7 @@ class StateStore:
         )
 
     def finish_cycle(self, cycle: datetime, sent: int, invalid: int) -> None:
-        try:
+        with storage_errors(f"finishing cycle {to_iso(cycle)}"):
             self._client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": CYCLE_PK}, "sk": {"S": to_iso(cycle)}},
@@ -107,8 +89,6 @@ class StateStore:
                     ":invalid": {"N": str(invalid)},
                 },
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"finishing cycle {to_iso(cycle)} failed: {exc}") from exc
 
     def release_cycle(self, cycle: datetime, claimed_at: datetime) -> None:
         """Free a cycle this run claimed at `claimed_at` and could not fan out (never a done one,
@@ -141,7 +121,7 @@ class StateStore:
         values = {":next": {"N": str(next_ms)}}
         if observed_ms is not None:
             values[":observed"] = {"N": str(observed_ms)}
-        try:
+        with storage_errors("reserving a rate-limit slot", on_condition=True) as refused:
             self._client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": RATE_PK}, "sk": {"S": "data-api"}},
@@ -150,13 +130,9 @@ class StateStore:
                 ExpressionAttributeValues=values,
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                old = exc.response.get("Item", {}).get("next_ms", {}).get("N")  # type: ignore[attr-defined]
-                return SlotAnswer(False, int(old) if old is not None else None)
-            raise StorageError(f"reserving a rate-limit slot failed: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StorageError(f"reserving a rate-limit slot failed: {exc}") from exc
+        if refused.error is not None:
+            old = refused.error.response.get("Item", {}).get("next_ms", {}).get("N")  # type: ignore[attr-defined]
+            return SlotAnswer(False, int(old) if old is not None else None)
         return SlotAnswer(True, next_ms)
 
     # -- the monthly credit budget ---------------------------------------------------------
@@ -179,7 +155,7 @@ class StateStore:
 
     def settle_credits(self, month: str, reserved: int, used: int) -> None:
         """Give back what a reservation did not use, and count what it did."""
-        try:
+        with storage_errors("settling credits"):
             self._client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": BUDGET_PK}, "sk": {"S": month}},
@@ -190,19 +166,15 @@ class StateStore:
                     ":one": {"N": "1"},
                 },
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"settling credits failed: {exc}") from exc
 
     def credits(self, month: str) -> tuple[int, int]:
         """(reserved-or-spent, actually used) credits of `month`."""
-        try:
+        with storage_errors("reading credits"):
             answer = self._client.get_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": BUDGET_PK}, "sk": {"S": month}},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"reading credits failed: {exc}") from exc
         item = answer.get("Item", {})
         return int(item.get("spent", {}).get("N", "0")), int(item.get("used", {}).get("N", "0"))
 
@@ -238,33 +210,30 @@ class StateStore:
                 {"Put": {"TableName": self.table_name, **_fetch_claim(k, now, lease, owner)}}
                 for k in pending
             ]
-            try:
+            with storage_errors(
+                f"claiming {len(pending)} fetches",
+                on_condition=True,
+                codes=(TRANSACTION_CANCELED,),
+            ) as cancelled:
                 self._client.transact_write_items(TransactItems=puts)
+            exc = cancelled.error
+            if exc is None:
                 break
-            except ClientError as exc:
-                if error_code(exc) != "TransactionCanceledException":
-                    raise StorageError(f"claiming {len(pending)} fetches failed: {exc}") from exc
-                codes = [
-                    str(r.get("Code", "")) for r in exc.response.get("CancellationReasons", [])
-                ]
-                if len(codes) != len(pending):
-                    raise StorageError(
-                        f"claiming fetches: cancelled without reasons ({exc})"
-                    ) from exc
-                refused.update(
-                    k for k, c in zip(pending, codes, strict=True) if c == "ConditionalCheckFailed"
-                )
-                undecided.update(
-                    k
-                    for k, c in zip(pending, codes, strict=True)
-                    if c not in ("None", "", "ConditionalCheckFailed")
-                )
-                left = [k for k in pending if k not in refused and k not in undecided]
-                if len(left) == len(pending):
-                    raise StorageError(f"claiming fetches: cancelled for no key ({codes})") from exc
-                pending = left
-            except BotoCoreError as exc:
-                raise StorageError(f"claiming {len(pending)} fetches failed: {exc}") from exc
+            codes = [str(r.get("Code", "")) for r in exc.response.get("CancellationReasons", [])]
+            if len(codes) != len(pending):
+                raise StorageError(f"claiming fetches: cancelled without reasons ({exc})") from exc
+            refused.update(
+                k for k, c in zip(pending, codes, strict=True) if c == "ConditionalCheckFailed"
+            )
+            undecided.update(
+                k
+                for k, c in zip(pending, codes, strict=True)
+                if c not in ("None", "", "ConditionalCheckFailed")
+            )
+            left = [k for k in pending if k not in refused and k not in undecided]
+            if len(left) == len(pending):
+                raise StorageError(f"claiming fetches: cancelled for no key ({codes})") from exc
+            pending = left
         return ClaimAnswer(granted=frozenset(pending), refused=frozenset(refused))
 
     def release_fetch(self, key: str, owner: str) -> None:

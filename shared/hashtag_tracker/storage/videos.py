@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from hashtag_tracker.clock import from_iso, to_iso
 from hashtag_tracker.models.codec import convert, replace, to_data
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+from hashtag_tracker.storage.aws_errors import storage_errors
 from hashtag_tracker.storage.dynamo import deserialize_item, dynamodb_client, serialize_item
 from hashtag_tracker.storage.errors import StorageError
 
@@ -140,7 +139,7 @@ class VideoLedger:
         creators = list({c.author_id: c for c in creators}.values())
         if not videos and not creators:
             return LedgerUpdate((), (), *self.totals(hashtag))
-        try:
+        with storage_errors(f"ledger upsert of {hashtag!r}"):
             seen = self._first_seen(
                 hashtag,
                 [video_key(v.video_id) for v in videos]
@@ -161,8 +160,6 @@ class VideoLedger:
                 items.append(creator_to_item(replace(creator, first_seen=first or now)))
             self._write(items)
             totals = self._add_totals(hashtag, len(new_videos), len(new_creators), now)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"ledger upsert of {hashtag!r} failed: {exc}") from exc
         return LedgerUpdate(tuple(new_videos), tuple(new_creators), *totals)
 
     def _add_totals(
@@ -187,13 +184,11 @@ class VideoLedger:
 
     def totals(self, hashtag: str) -> tuple[int, int]:
         """(videos ever seen, creators ever seen) from the maintained summary item."""
-        try:
+        with storage_errors(f"reading ledger totals of {hashtag!r}"):
             answer = self._client.get_item(
                 TableName=self.table_name,
                 Key={"hashtag": {"S": hashtag}, "sk": {"S": SUMMARY_SK}},
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"reading ledger totals of {hashtag!r} failed: {exc}") from exc
         item = answer.get("Item", {})
         return (
             int(item.get("videos_total", {}).get("N", "0")),
@@ -204,7 +199,7 @@ class VideoLedger:
         """Every ledger item of a hashtag under `prefix` ('video#' or 'creator#')."""
         paginator = self._client.get_paginator("query")
         found: list[LedgerVideo | LedgerCreator] = []
-        try:
+        with storage_errors(f"reading the ledger of {hashtag!r}"):
             for page in paginator.paginate(
                 TableName=self.table_name,
                 KeyConditionExpression="hashtag = :h AND begins_with(sk, :p)",
@@ -214,8 +209,6 @@ class VideoLedger:
                     entry = item_to_ledger(deserialize_item(raw))
                     if entry is not None:
                         found.append(entry)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"reading the ledger of {hashtag!r} failed: {exc}") from exc
         return found
 
     def first_seen_since(
@@ -225,7 +218,7 @@ class VideoLedger:
         paginator = self._client.get_paginator("query")
         videos: list[LedgerVideo] = []
         creators: list[LedgerCreator] = []
-        try:
+        with storage_errors(f"querying new ledger entries of {hashtag!r}"):
             for page in paginator.paginate(
                 TableName=self.table_name,
                 IndexName=FIRST_SEEN_INDEX,
@@ -238,6 +231,4 @@ class VideoLedger:
                         videos.append(entry)
                     elif isinstance(entry, LedgerCreator):
                         creators.append(entry)
-        except (ClientError, BotoCoreError) as exc:
-            raise StorageError(f"querying new ledger entries of {hashtag!r} failed: {exc}") from exc
         return videos, creators

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -17,18 +18,14 @@ from hashtag_tracker.models.codec import field_names, to_data
 from hashtag_tracker.models.hashtag import (
     HashtagKind,
     InvalidHashtagError,
+    InvalidItem,
     Thresholds,
     TrackedHashtag,
     normalise_hashtag,
     with_changes,
 )
 from hashtag_tracker.storage.errors import StorageError
-from hashtag_tracker.storage.hashtags import (
-    DynamoHashtagStore,
-    HashtagStore,
-    InvalidItem,
-    hashtag_to_item,
-)
+from hashtag_tracker.storage.hashtags import DynamoHashtagStore, HashtagStore, hashtag_to_item
 from hashtag_tracker_tools.cli.target import Target, TargetError, resolve_target
 
 THRESHOLD_KEYS = field_names(Thresholds)
@@ -107,23 +104,51 @@ def _row(hashtag: TrackedHashtag) -> str:
     return f"#{hashtag.hashtag:<32} {hashtag.kind:<10} {campaign:<20} {state:<6} {dates}{status}"
 
 
-_kind_option = click.option(
-    "--kind", type=click.Choice([k.value for k in HashtagKind]), help="campaign, competitor, trend"
+# The options `add` and `update` share, in their --help order.
+_CHANGE_OPTIONS = (
+    click.option(
+        "--kind",
+        type=click.Choice([k.value for k in HashtagKind]),
+        help="campaign, competitor, trend",
+    ),
+    click.option("--campaign", help="campaign group (shared with its competitors)"),
+    click.option(
+        "--threshold",
+        "thresholds",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help=f"per-hashtag threshold; keys: {', '.join(THRESHOLD_KEYS)}",
+    ),
+    click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD"),
+    click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD"),
 )
-_campaign_option = click.option("--campaign", help="campaign group (shared with its competitors)")
-_threshold_option = click.option(
-    "--threshold",
-    "thresholds",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help=f"per-hashtag threshold; keys: {', '.join(THRESHOLD_KEYS)}",
-)
-_start_option = click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
-_end_option = click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
 
 
 def _as_date(value: Any) -> date | None:
     return value.date() if value is not None else None
+
+
+def _change_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Declare the _CHANGE_OPTIONS on `command`, which gets their values as one `changes`
+    dict (only the options given)."""
+
+    @functools.wraps(command)
+    def with_changes(
+        *args: Any,
+        kind: str | None,
+        campaign: str | None,
+        thresholds: tuple[str, ...],
+        start: Any,
+        end: Any,
+        **kwargs: Any,
+    ) -> None:
+        changes = _changes(kind, campaign, thresholds, _as_date(start), _as_date(end))
+        command(*args, changes=changes, **kwargs)
+
+    decorated: Callable[..., None] = with_changes
+    for option in reversed(_CHANGE_OPTIONS):
+        decorated = option(decorated)
+    return decorated
 
 
 @click.group()
@@ -157,23 +182,10 @@ def cli(
 
 @cli.command()
 @click.argument("hashtag")
-@_kind_option
-@_campaign_option
-@_threshold_option
-@_start_option
-@_end_option
+@_change_options
 @click.option("--paused", is_flag=True, help="add it paused (not polled until resumed)")
 @click.pass_obj
-def add(
-    state: CliState,
-    hashtag: str,
-    kind: str | None,
-    campaign: str | None,
-    thresholds: tuple[str, ...],
-    start: Any,
-    end: Any,
-    paused: bool,
-) -> None:
+def add(state: CliState, hashtag: str, changes: dict[str, Any], paused: bool) -> None:
     """Track HASHTAG (with or without '#')."""
     with _one_line_errors():
         now = state.clock.now()
@@ -182,7 +194,7 @@ def add(
             "active": not paused,
             "created_at": now,
             "updated_at": now,
-            **_changes(kind, campaign, thresholds, _as_date(start), _as_date(end)),
+            **changes,
         }
         item = TrackedHashtag.parse(data)
         state.store.create(item)
@@ -244,23 +256,10 @@ def _update(state: CliState, hashtag: str, changes: dict[str, Any]) -> TrackedHa
 
 @cli.command()
 @click.argument("hashtag")
-@_kind_option
-@_campaign_option
-@_threshold_option
-@_start_option
-@_end_option
+@_change_options
 @click.pass_obj
-def update(
-    state: CliState,
-    hashtag: str,
-    kind: str | None,
-    campaign: str | None,
-    thresholds: tuple[str, ...],
-    start: Any,
-    end: Any,
-) -> None:
+def update(state: CliState, hashtag: str, changes: dict[str, Any]) -> None:
     """Change a tracked hashtag's kind, campaign, thresholds or dates (--campaign '' clears)."""
-    changes = _changes(kind, campaign, thresholds, _as_date(start), _as_date(end))
     if not changes:
         raise click.UsageError("nothing to update; pass at least one option")
     updated = _update(state, hashtag, changes)
@@ -321,7 +320,7 @@ def report(
 ) -> None:
     """Write the weekly report (JSON, CSV, HTML) for the week ending --as-of to --out."""
     from hashtag_tracker.report.run import ReportEventError, as_of_from_event, make_report
-    from hashtag_tracker.report.sources import StoreReportSources
+    from hashtag_tracker.storage.report_sources import DynamoReportSources
     from hashtag_tracker.storage.reports import LocalReportWriter
     from hashtag_tracker.storage.snapshots import SnapshotStore
     from hashtag_tracker.storage.videos import VideoLedger
@@ -350,7 +349,7 @@ def report(
                 "(env SNAPSHOTS_TABLE, VIDEOS_TABLE)"
             )
         client = target.dynamodb()
-        sources = StoreReportSources(
+        sources = DynamoReportSources(
             state.store, SnapshotStore(snapshots_name, client), VideoLedger(videos_name, client)
         )
         result = make_report(when, sources, LocalReportWriter(out_dir), None, generated_at=now)

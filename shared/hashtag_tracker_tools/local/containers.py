@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from dataclasses import fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
@@ -20,7 +21,20 @@ from hashtag_tracker_tools.local.stack import StackInfo
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
 
-    from hashtag_tracker_tools.local.runner import DrainStats, LocalRunner
+    from hashtag_tracker_tools.local.runner import LocalRunner
+
+# Makes a container's runner; a module-level function, so `spawn` can pickle it by name
+# (the runner module passes its own, and this module never imports the runner).
+RunnerFactory = Callable[[StackInfo, ManualClock, dict[str, str], IO[str]], "LocalRunner"]
+
+
+@dataclass
+class DrainStats:
+    batches: int = 0
+    records: int = 0
+    failed_records: int = 0
+    crashed_batches: int = 0
+
 
 # This process's container, when it is one (set by the pool's initializer).
 _container: LocalRunner | None = None
@@ -28,13 +42,13 @@ _container_clock: ManualClock | None = None
 _container_log: IO[str] | None = None
 
 
-def _start_container(info: StackInfo, env: dict[str, str], start: str, log_path: str) -> None:
+def _start_container(
+    make_runner: RunnerFactory, info: StackInfo, env: dict[str, str], start: str, log_path: str
+) -> None:
     global _container, _container_clock, _container_log  # noqa: PLW0603
-    from hashtag_tracker_tools.local.runner import LocalRunner
-
     _container_clock = ManualClock(from_iso(start))
     _container_log = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - lives with the process
-    _container = LocalRunner(info, _container_clock, extra_env=env, log_stream=_container_log)
+    _container = make_runner(info, _container_clock, env, _container_log)
 
 
 def _drain_in_container(now: str, max_wait_seconds: float) -> DrainStats:
@@ -60,19 +74,25 @@ class ContainerPool:
     """`size` warm worker containers; `drain` runs them all until the queue is empty."""
 
     def __init__(
-        self, info: StackInfo, env: dict[str, str], size: int, start: datetime, log_path: str
+        self,
+        make_runner: RunnerFactory,
+        info: StackInfo,
+        env: dict[str, str],
+        size: int,
+        start: datetime,
+        log_path: str,
     ) -> None:
         if size < 2:
             raise ValueError("a container pool needs at least 2 containers")
         self.size = size
         context = multiprocessing.get_context("spawn")
         self._pool: Pool = context.Pool(
-            size, initializer=_start_container, initargs=(info, env, to_iso(start), log_path)
+            size,
+            initializer=_start_container,
+            initargs=(make_runner, info, env, to_iso(start), log_path),
         )
 
     def drain(self, now: datetime, max_wait_seconds: float) -> DrainStats:
-        from hashtag_tracker_tools.local.runner import DrainStats
-
         pending = [
             self._pool.apply_async(_drain_in_container, (to_iso(now), max_wait_seconds))
             for _ in range(self.size)

@@ -25,8 +25,8 @@ from typing import IO, Any
 
 import boto3
 
-from hashtag_tracker.clock import Clock, process_clock, set_process_clock, to_iso
-from hashtag_tracker_tools.local.containers import ContainerPool, log_path_of
+from hashtag_tracker.clock import Clock, ManualClock, process_clock, set_process_clock, to_iso
+from hashtag_tracker_tools.local.containers import ContainerPool, DrainStats, log_path_of
 from hashtag_tracker_tools.local.stack import REGION, StackInfo, project_root
 
 WORKER_BATCH = 5  # the template's BatchSize
@@ -42,8 +42,33 @@ HANDLER_MODULES = {
 }
 
 
-# Modules holding per-container caches (lru_cache'd settings, clients, sessions).
-CONTAINER_CACHES = ("hashtag_tracker.collection.handler", "hashtag_tracker.report.handler")
+# A function's dependencies, made once per runner (a runner is one container per function).
+DepsFactory = Callable[["LocalRunner"], object]
+
+
+def default_deps(name: str, runner: LocalRunner) -> object:
+    """What the function's own factory makes, with the runner's clock."""
+    from hashtag_tracker.config import (
+        ReportSettings,
+        SchedulerSettings,
+        SlackSettings,
+        WorkerSettings,
+        load_settings,
+    )
+    from hashtag_tracker.wiring.report import make_report_deps
+    from hashtag_tracker.wiring.scheduler import make_scheduler_deps
+    from hashtag_tracker.wiring.slack_notifier import make_slack_notifier
+    from hashtag_tracker.wiring.worker import make_worker_container
+
+    if name == "scheduler":
+        return make_scheduler_deps(load_settings(SchedulerSettings), runner.clock)
+    if name == "worker":
+        return make_worker_container(load_settings(WorkerSettings), runner.clock)
+    if name == "report":
+        return make_report_deps(load_settings(ReportSettings), runner.clock)
+    if name == "slack_notifier":
+        return make_slack_notifier(load_settings(SlackSettings))
+    raise RunnerError(f"no function {name!r}")
 
 
 class RunnerError(RuntimeError):
@@ -143,14 +168,6 @@ def sns_event(notification: dict[str, Any], topic_arn: str) -> dict[str, Any]:
 
 
 @dataclass
-class DrainStats:
-    batches: int = 0
-    records: int = 0
-    failed_records: int = 0
-    crashed_batches: int = 0
-
-
-@dataclass
 class Published:
     """One message the alert topic delivered, as a subscriber sees it."""
 
@@ -181,8 +198,11 @@ class LocalRunner:
         *,
         extra_env: dict[str, str] | None = None,
         log_stream: IO[str] | None = None,
-        notifier_hook: Callable[[ModuleType], None] | None = None,
+        deps: Mapping[str, DepsFactory] | None = None,
     ) -> None:
+        """`deps` replaces a function's dependencies (by function name: scheduler, worker,
+        report, slack_notifier) with what its factory makes from this runner; the others
+        come from the function's own factory (hashtag_tracker.wiring)."""
         self.info = info
         self.clock = clock
         self.log_stream = log_stream
@@ -193,7 +213,8 @@ class LocalRunner:
         self._containers: ContainerPool | None = None
         self._apply_environment()
         set_process_clock(clock)
-        self._notifier_hook = notifier_hook
+        self._deps_factories = dict(deps or {})
+        self._deps: dict[str, object] = {}
         self.handlers: dict[str, ModuleType] = {}
         self._sqs = boto3.client("sqs")
         self.fetch_queue_url = info.outputs["FetchQueueUrl"]
@@ -204,24 +225,16 @@ class LocalRunner:
 
     def _apply_environment(self) -> None:
         os.environ.update(self._env)
-        self._clear_container_caches()
+        self._forget_secret_providers()
 
     @staticmethod
-    def _clear_container_caches() -> None:
-        # Settings and clients are cached per container; a new stack is a new container.
-        from hashtag_tracker.config import settings
-
-        settings.cache_clear()
+    def _forget_secret_providers() -> None:
         # Powertools keeps secrets and its providers' clients per process, as Lambda does per
-        # container; a new stack (other endpoint, other key) must not see the old ones.
+        # container; a new stack (other endpoint, other key) must not see the old ones. The
+        # functions' own dependencies are this runner's (see `deps`), never a module's cache.
         from aws_lambda_powertools.utilities.parameters import constants as parameters_constants
 
         parameters_constants.DEFAULT_PROVIDERS.clear()
-        for module_name in (*HANDLER_MODULES.values(), *CONTAINER_CACHES):
-            module = sys.modules.get(module_name)
-            for value in list(vars(module).values()) if module else []:
-                if callable(getattr(value, "cache_clear", None)):
-                    value.cache_clear()
 
     def __enter__(self) -> LocalRunner:
         return self
@@ -240,7 +253,8 @@ class LocalRunner:
             else:
                 os.environ[key] = value
         set_process_clock(self._saved_clock)
-        self._clear_container_caches()  # nothing cached may keep pointing at this stack
+        self._deps.clear()
+        self._forget_secret_providers()  # nothing cached may keep pointing at this stack
 
     def handler(self, name: str) -> ModuleType:
         """The handler module, imported on first use (after the environment is set)."""
@@ -252,10 +266,15 @@ class LocalRunner:
                 module = importlib.import_module(HANDLER_MODULES[name])
             except ImportError as exc:
                 raise RunnerError(f"cannot import the {name} handler: {exc}") from exc
-            if name == "slack_notifier" and self._notifier_hook is not None:
-                self._notifier_hook(module)
             self.handlers[name] = module
         return self.handlers[name]
+
+    def deps(self, name: str) -> object:
+        """The function's dependencies in this runner's container, made on first use."""
+        if name not in self._deps:
+            factory = self._deps_factories.get(name)
+            self._deps[name] = factory(self) if factory else default_deps(name, self)
+        return self._deps[name]
 
     def _queue_arn(self, url: str) -> str:
         attributes = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
@@ -288,8 +307,9 @@ class LocalRunner:
         """Call one handler as Lambda would, with a context that counts down."""
         module = self.handler(name)
         context = FakeContext(function_name=f"hashtag-tracker-{name}", timeout_seconds=timeout)
+        deps = self.deps(name)
         with self._captured_output():
-            return module.lambda_handler(event, context)
+            return module.lambda_handler(event, context, deps=deps)
 
     # -- the collection cycle ----------------------------------------------------------
 
@@ -355,7 +375,12 @@ class LocalRunner:
             self._containers = None
         if self._containers is None:
             self._containers = ContainerPool(
-                self.info, self._env, size, self.clock.now(), log_path_of(self.log_stream)
+                container_runner,
+                self.info,
+                self._env,
+                size,
+                self.clock.now(),
+                log_path_of(self.log_stream),
             )
         return self._containers
 
@@ -442,3 +467,10 @@ class LocalRunner:
 
     def make_report(self, when: datetime) -> Any:
         return self.invoke("report", scheduled_event(when, "WeeklyReport"))
+
+
+def container_runner(
+    info: StackInfo, clock: ManualClock, env: dict[str, str], log: IO[str]
+) -> LocalRunner:
+    """A worker container's own runner (see containers.py), on the same stack."""
+    return LocalRunner(info, clock, extra_env=env, log_stream=log)

@@ -9,20 +9,20 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any
 
 import boto3
+import requests
 
 from hashtag_tracker.clock import ManualClock
 from hashtag_tracker.storage.dynamo import serialize_item
-from hashtag_tracker_tools.local.runner import LocalRunner, Published
+from hashtag_tracker_tools.local.runner import DepsFactory, LocalRunner, Published
 from hashtag_tracker_tools.local.scenario import REPORT_HOUR, Scenario
 from hashtag_tracker_tools.local.stack import MotoServer, StackInfo, provision
 from hashtag_tracker_tools.simulator import Simulator
@@ -82,27 +82,32 @@ class SlackReceiver:
         self._server.server_close()
 
 
-def loopback_slack_hook(receiver_url: str) -> Callable[[ModuleType], None]:
-    """Point the notifier's HTTP session at the receiver for hooks.slack.com only."""
+def loopback_session(receiver_url: str) -> requests.Session:
+    """An HTTP session that sends what is meant for hooks.slack.com to the receiver."""
+    from requests.adapters import HTTPAdapter
 
-    def hook(module: ModuleType) -> None:
-        import requests
-        from requests.adapters import HTTPAdapter
+    class _ToLoopback(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            request.url = receiver_url
+            return super().send(request, *args, **kwargs)
 
-        class _ToLoopback(HTTPAdapter):
-            def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-                request.url = receiver_url
-                return super().send(request, *args, **kwargs)
+    session = requests.Session()
+    session.mount("https://hooks.slack.com/", _ToLoopback())
+    return session
 
-        session = requests.Session()
-        session.mount("https://hooks.slack.com/", _ToLoopback())
-        # The handler makes its HTTP session through `_session()` once per container.
-        module._session = lambda: session  # type: ignore[attr-defined]
-        cached = getattr(module, "notifier", None)
-        if cached is not None and hasattr(cached, "cache_clear"):
-            cached.cache_clear()
 
-    return hook
+def loopback_slack_notifier(receiver_url: str) -> DepsFactory:
+    """The Slack notifier's own wiring, its webhook posts going to the receiver."""
+
+    def make(runner: LocalRunner) -> object:
+        from hashtag_tracker.config import SlackSettings, load_settings
+        from hashtag_tracker.wiring.slack_notifier import make_slack_notifier
+
+        return make_slack_notifier(
+            load_settings(SlackSettings), session=loopback_session(receiver_url)
+        )
+
+    return make
 
 
 @dataclass
@@ -183,7 +188,9 @@ class LocalSession:
                 "POWERTOOLS_METRICS_NAMESPACE": "HashtagTracker",
             },
             log_stream=opts.log_stream,
-            notifier_hook=loopback_slack_hook(self.slack.url) if self.slack else None,
+            deps=(
+                {"slack_notifier": loopback_slack_notifier(self.slack.url)} if self.slack else None
+            ),
         )
         self._stack.callback(self.runner.close)
 

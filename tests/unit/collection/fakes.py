@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from hashtag_tracker.clock import to_iso
+from hashtag_tracker.models.bookkeeping import ClaimAnswer, SlotAnswer
 from hashtag_tracker.models.codec import replace
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
-from hashtag_tracker.storage.state import ClaimAnswer, SlotAnswer
 
 
 class FakeClaims:
@@ -141,6 +141,12 @@ class FakeState:
             self.fetch_leases[key] = now + lease
             self.fetch_owners[key] = owner
         return ClaimAnswer(granted=frozenset(set(keys) - held), refused=frozenset(held))
+
+    def take(self, keys: list[str], now: datetime, lease: timedelta) -> None:
+        """As one invocation's claims: nothing taken up front, each record claims alone."""
+
+    def release_unused(self) -> None:
+        """Nothing was taken up front, so nothing is left unused."""
 
     def release_fetch(self, key: str, owner: str = "") -> None:
         if self.fetch_owners.get(key) == owner:

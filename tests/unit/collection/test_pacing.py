@@ -11,7 +11,7 @@ from hashtag_tracker.collection.pacing import (
     PacingPolicy,
     RateLimiter,
 )
-from hashtag_tracker.storage.state import SlotAnswer
+from hashtag_tracker.models.bookkeeping import SlotAnswer
 from tests.unit.collection.fakes import FakeState
 
 PLAN = PacingPolicy(limit_per_window=10, window_seconds=60)  # a slot every 6.3 s

@@ -11,10 +11,10 @@ from hashtag_tracker.collection.batch import BatchClaims
 from hashtag_tracker.collection.handler import WorkerRun
 from hashtag_tracker.collection.pacing import CreditBudget
 from hashtag_tracker.collection.worker import WorkerDeps
+from hashtag_tracker.models.bookkeeping import ClaimAnswer
 from hashtag_tracker.models.hashtag import HashtagKind
 from hashtag_tracker.source.errors import AuthError
 from hashtag_tracker.storage.errors import StorageError
-from hashtag_tracker.storage.state import ClaimAnswer
 from tests.unit.collection.fakes import FakeState
 from tests.unit.collection.test_worker import FakeProvider, _deps
 

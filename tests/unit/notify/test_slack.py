@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+from aws_lambda_powertools.utilities import parameters
 
 from hashtag_tracker.models.codec import convert
 from hashtag_tracker.models.hashtag import HashtagKind
@@ -18,12 +19,12 @@ from hashtag_tracker.notify.slack import (
     SlackPostError,
     WebhookUnavailableError,
     alert_payload,
-    load_webhook_url,
     payload_for,
     url_from_secret_text,
     validate_webhook_url,
 )
 from hashtag_tracker.rules.alert import Alert, AlertRule, Severity
+from hashtag_tracker.wiring.slack_notifier import load_webhook_url
 from tests.unit.rules.builders import at
 
 GOOD_URL = "https://hooks.slack.com/services/T000/B000/XXXXXXXX"
@@ -101,6 +102,25 @@ def test_load_webhook_url_validates_what_the_secret_holds() -> None:
         load_webhook_url("s", provider=FakeSecrets("http://127.0.0.1/services/T/B/X"))  # type: ignore[arg-type]
     with pytest.raises(WebhookUnavailableError, match="no Slack webhook secret"):
         load_webhook_url("")
+
+
+class FailingSecrets:
+    def get(self, name: str, max_age: int = 0) -> str:
+        raise parameters.exceptions.GetParameterError(f"boom {GOOD_URL}")
+
+
+def test_load_webhook_url_failures_name_only_the_secret() -> None:
+    with pytest.raises(WebhookUnavailableError) as caught:
+        load_webhook_url("hook", provider=FailingSecrets())  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert message == "reading the Slack webhook secret 'hook' failed (GetParameterError)"
+    with pytest.raises(WebhookUnavailableError, match="the Slack webhook secret 'hook' is not"):
+        load_webhook_url("hook", provider=FakeSecrets(42))  # type: ignore[arg-type]
+
+
+def test_a_slash_name_is_still_a_secrets_manager_secret() -> None:
+    # The webhook is read from Secrets Manager only (the notifier may read no SSM parameter)
+    assert load_webhook_url("/team/hook", provider=FakeSecrets(GOOD_URL)) == GOOD_URL  # type: ignore[arg-type]
 
 
 # -- payloads ---------------------------------------------------------------------------------

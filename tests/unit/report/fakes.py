@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from hashtag_tracker.models.codec import replace
-from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
+from hashtag_tracker.models.hashtag import HashtagKind, InvalidItem, TrackedHashtag
+from hashtag_tracker.models.report_files import ReportFile, WrittenReport
 from hashtag_tracker.models.snapshot import (
     SentimentShares,
     Snapshot,
@@ -14,9 +15,7 @@ from hashtag_tracker.models.snapshot import (
     VideoSampleStats,
 )
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
-from hashtag_tracker.report.run import ReportFile, WrittenReport
 from hashtag_tracker.storage.errors import StorageError
-from hashtag_tracker.storage.hashtags import InvalidItem
 from hashtag_tracker_tools.simulator.world import World
 
 SIX_HOURS = timedelta(hours=6)

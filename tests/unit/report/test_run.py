@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hashtag_tracker.models.hashtag import InvalidItem
 from hashtag_tracker.report.run import ReportEventError, as_of_from_event, make_report
-from hashtag_tracker.storage.hashtags import InvalidItem
 from tests.unit.report.fakes import (
     FakeSources,
     MemoryPublisher,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from hashtag_tracker.models.codec import replace
+from hashtag_tracker.models.codec import field_names, replace
+from hashtag_tracker.models.hashtag import Thresholds
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.rules.alert import Alert, AlertRule, Severity
-from hashtag_tracker.rules.engine import MIN_SCORED_COMMENTS, assess, evaluate
+from hashtag_tracker.rules.engine import DAILY_RULES, MIN_SCORED_COMMENTS, assess, evaluate
 from tests.unit.rules.builders import missing, mood, ok, suspect, tag
 
 
@@ -219,3 +220,37 @@ def test_lasting_conditions_repeat_weekly_and_events_daily() -> None:
     # And a hashtag can shorten it
     brisk = tag(condition_cooldown_hours=48)
     assert {a.cooldown_hours for a in evaluate(brisk, sour, history)} == {48}
+
+
+def test_sour_comments_fire_without_a_day_of_history() -> None:
+    # Given a brand-new hashtag (no 24 h base) whose comments are sour
+    alerts = evaluate(tag(), ok(6, 400_000, 150, sentiment=mood(0.7, 40)), [ok(0, 400_000, 150)])
+    # Then only the comment rule, which needs no base, speaks
+    [alert] = alerts
+    assert alert.rule is AlertRule.NEGATIVE_SENTIMENT and alert.window == "2026-11-02"
+    assert alert.metrics == {"negative_share": 0.7, "comments_scored": 40.0, "threshold": 0.35}
+    assert alert.magnitude == 2.0
+
+
+def test_every_daily_rule_fires_together_in_table_order() -> None:
+    # Given a day that crosses every daily threshold at once (low activity set very high)
+    history, day = _day(50_000_000, 52_000_000, 100_000, 101_000)
+    sour = replace(day, sentiment=mood(0.7, 40))
+    limits = tag(low_activity_views=3_000_000)
+    alerts = evaluate(limits, sour, history)
+    # Then each fires once, in the table's order, with its threshold and texts
+    assert rules(alerts) == [rule.rule for rule in DAILY_RULES]
+    assert [a.metrics["threshold"] for a in alerts] == [1_000_000, 500, 3_000_000, 0.35]
+    assert [a.magnitude for a in alerts] == [2.0, 2.0, 1.0, 2.0]
+    assert [a.summary for a in alerts] == [
+        "#trybrandx gained 2,000,000 views in 24 h.",
+        "#trybrandx got 1,000 new videos in 24 h.",
+        "#trybrandx gained only 2,000,000 views in 24 h (fewer than 3,000,000).",
+        "70% of 40 recent comments on #trybrandx are negative.",
+    ]
+
+
+def test_daily_rule_thresholds_are_threshold_fields() -> None:
+    fields = set(field_names(Thresholds))
+    assert {rule.threshold for rule in DAILY_RULES} <= fields
+    assert len({rule.rule for rule in DAILY_RULES}) == len(DAILY_RULES)

@@ -408,3 +408,14 @@ def test_page_size_outside_the_api_range_is_refused_before_calling(count: int) -
     with pytest.raises(ValueError):
         h.provider.hashtag_videos("7001", "0", count)
     assert h.session.sent == []
+
+
+@pytest.mark.parametrize(
+    ("call", "count", "limit"),
+    [("hashtag_videos", 31, 30), ("video_comments", 0, 50), ("video_comments", 51, 50)],
+)
+def test_each_paged_call_refuses_its_own_page_size_range(call: str, count: int, limit: int) -> None:
+    h = Harness([])
+    with pytest.raises(ValueError, match=f"count must be 1..{limit}, got {count}"):
+        getattr(h.provider, call)("id", "0", count)
+    assert h.session.sent == []

@@ -1,4 +1,4 @@
-"""The report's port to stored data, and its adapter over the DynamoDB stores.
+"""The report's sources (report/ports.py) over the DynamoDB stores.
 
 Every read is bounded by the report's window, never by the length of history: one key
 query of snapshots, one first-seen query of the ledger's GSI and one item read (the
@@ -9,39 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.models.hashtag import ScanResult
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 
 if TYPE_CHECKING:
-    from hashtag_tracker.storage.hashtags import HashtagStore, InvalidItem
+    from hashtag_tracker.storage.hashtags import HashtagStore
     from hashtag_tracker.storage.snapshots import SnapshotStore
     from hashtag_tracker.storage.videos import VideoLedger
 
 
-class ReportSources(Protocol):
-    def tracked(self) -> Iterable[TrackedHashtag | InvalidItem]:
-        """Every tracked-hashtag item; invalid ones come back as InvalidItem."""
-        ...
-
-    def snapshots(self, hashtag: str, since: datetime, until: datetime) -> list[Snapshot]:
-        """Snapshots with since <= cycle <= until, oldest first."""
-        ...
-
-    def first_seen_since(
-        self, hashtag: str, since: datetime
-    ) -> tuple[list[LedgerVideo], list[LedgerCreator]]:
-        """Ledger videos and creators first seen at or after `since`."""
-        ...
-
-    def ledger_totals(self, hashtag: str) -> tuple[int, int]:
-        """(videos ever seen, creators ever seen), as of now."""
-        ...
-
-
-class StoreReportSources:
+class DynamoReportSources:
     """ReportSources over the project's stores (DynamoDB in AWS and in the local stack)."""
 
     def __init__(self, hashtags: HashtagStore, snapshots: SnapshotStore, ledger: VideoLedger):
@@ -49,7 +29,7 @@ class StoreReportSources:
         self._snapshots = snapshots
         self._ledger = ledger
 
-    def tracked(self) -> Iterable[TrackedHashtag | InvalidItem]:
+    def tracked(self) -> Iterable[ScanResult]:
         return self._hashtags.scan()
 
     def snapshots(self, hashtag: str, since: datetime, until: datetime) -> list[Snapshot]:

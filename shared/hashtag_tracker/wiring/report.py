@@ -1,0 +1,36 @@
+"""The Report function's dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hashtag_tracker.clock import Clock, process_clock
+from hashtag_tracker.config import ReportSettings
+from hashtag_tracker.report.ports import ReportSink, ReportSources, SummaryPublisher
+from hashtag_tracker.storage.hashtags import DynamoHashtagStore
+from hashtag_tracker.storage.report_sources import DynamoReportSources
+from hashtag_tracker.storage.reports import ReportTopic, S3ReportStore
+from hashtag_tracker.storage.snapshots import SnapshotStore
+from hashtag_tracker.storage.videos import VideoLedger
+
+
+@dataclass
+class ReportDeps:
+    sources: ReportSources
+    sink: ReportSink
+    # None: no alert topic is set, so the report is stored but not announced.
+    publisher: SummaryPublisher | None
+    clock: Clock
+
+
+def make_report_deps(settings: ReportSettings, clock: Clock | None = None) -> ReportDeps:
+    return ReportDeps(
+        sources=DynamoReportSources(
+            DynamoHashtagStore(settings.hashtags_table),
+            SnapshotStore(settings.snapshots_table),
+            VideoLedger(settings.videos_table),
+        ),
+        sink=S3ReportStore(settings.reports_bucket),
+        publisher=ReportTopic(settings.alert_topic_arn) if settings.alert_topic_arn else None,
+        clock=clock or process_clock(),
+    )
