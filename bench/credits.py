@@ -117,9 +117,9 @@ def run_product(plan: Scenario, days: float) -> dict[str, Any]:
 
 def _credits_per_kind_day(plan: Scenario, times: list[datetime]) -> dict[str, float]:
     """Credits per hashtag per day by kind, from the credits each snapshot recorded."""
-    from hashtag_tracker.storage.snapshots import SnapshotStore
+    from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
 
-    store = SnapshotStore(os.environ["SNAPSHOTS_TABLE"])
+    store = DynamoSnapshotStore(os.environ["SNAPSHOTS_TABLE"])
     days = len(times) * CYCLE.total_seconds() / 86400
     totals: dict[str, list[int]] = {}
     for tracked in plan.tracked:

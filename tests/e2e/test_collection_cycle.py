@@ -17,9 +17,9 @@ import pytest
 
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator
-from hashtag_tracker.storage.snapshots import SnapshotStore
-from hashtag_tracker.storage.state import StateStore
-from hashtag_tracker.storage.videos import VideoLedger
+from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
+from hashtag_tracker.storage.state import DynamoStateStore
+from hashtag_tracker.storage.videos import DynamoVideoLedger
 from hashtag_tracker_tools.local.containers import DrainStats
 from hashtag_tracker_tools.local.scenario import default_scenario
 from hashtag_tracker_tools.local.session import LocalSession, SessionOptions
@@ -98,7 +98,7 @@ def run() -> Iterator[Cycle]:
 
 
 def _snapshots(run: Cycle, hashtag: str) -> list[Snapshot]:
-    store = SnapshotStore(run.session.info.outputs["SnapshotsTableName"])
+    store = DynamoSnapshotStore(run.session.info.outputs["SnapshotsTableName"])
     return store.between(hashtag, run.cycles[0], run.cycles[-1])
 
 
@@ -152,14 +152,14 @@ def test_credits_recorded_equal_the_credits_charged(run: Cycle) -> None:
     # Then the snapshots' credits and the month's budget counter match the simulator's bill
     recorded = sum(s.credits for t in run.session.scenario.tracked for s in _snapshots(run, t.name))
     assert recorded == run.truth.credits_charged > 0
-    state = StateStore(run.session.info.outputs["StateTableName"])
+    state = DynamoStateStore(run.session.info.outputs["StateTableName"])
     _, used = state.credits(run.cycles[0].strftime("%Y-%m"))
     assert used == run.truth.credits_charged
 
 
 def test_the_ledgers_creators_match_the_ground_truth(run: Cycle) -> None:
     # Then each hashtag's creators in the ledger are exactly those the simulator served
-    ledger = VideoLedger(run.session.info.outputs["VideosTableName"])
+    ledger = DynamoVideoLedger(run.session.info.outputs["VideosTableName"])
     checked = 0
     for tracked in run.session.scenario.tracked:
         served = set(run.truth.served_creators.get(tracked.name, {}))

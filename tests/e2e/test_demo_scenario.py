@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import boto3
 import pytest
 
-from hashtag_tracker.storage.snapshots import SnapshotStore
+from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
 from hashtag_tracker_tools.local.runner import Published
 from hashtag_tracker_tools.local.scenario import FailureWindow, default_scenario
 from hashtag_tracker_tools.local.session import LocalSession, SessionOptions
@@ -57,7 +57,7 @@ def run() -> Iterator[Run]:
 
 
 def _snapshots(run: Run, hashtag: str) -> list:  # type: ignore[type-arg]
-    store = SnapshotStore(run.session.info.outputs["SnapshotsTableName"])
+    store = DynamoSnapshotStore(run.session.info.outputs["SnapshotsTableName"])
     return store.between(hashtag, run.cycles[0], run.cycles[-1])
 
 

@@ -12,7 +12,7 @@ from hashtag_tracker.clock import from_iso, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.sqs import SqsRecord
 from hashtag_tracker.models.hashtag import TrackedHashtag
-from hashtag_tracker.storage.state import BUDGET_PK, FETCH_PK, RATE_PK, StateStore
+from hashtag_tracker.storage.state import BUDGET_PK, FETCH_PK, RATE_PK, DynamoStateStore
 from hashtag_tracker.wiring.worker import WorkerContainer
 from hashtag_tracker_tools.local.runner import FakeContext
 from hashtag_tracker_tools.simulator import ALWAYS
@@ -301,7 +301,7 @@ def test_batch_credit_settlement_fails(harness_factory: MakeHarness) -> None:
     h = harness_factory(TAGS)
     whens = cycles(3)
     h.run(whens[:1])
-    state = StateStore(h.info.outputs["StateTableName"])
+    state = DynamoStateStore(h.info.outputs["StateTableName"])
     month = whens[0].strftime("%Y-%m")
     spent_before, used_before = state.credits(month)
     assert spent_before == used_before  # settled to the credit

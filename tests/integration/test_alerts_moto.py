@@ -17,9 +17,9 @@ from hashtag_tracker.rules.alert import Alert, AlertRule, Severity
 from hashtag_tracker.rules.cooldown import ClaimOutcome
 from hashtag_tracker.storage.alerts import (
     CLAIM_LEASE,
-    AlertPublisher,
     AlertPublishError,
     DynamoAlertStore,
+    SnsAlertPublisher,
 )
 from tests.unit.rules.builders import T0, at, ok, tag
 
@@ -155,7 +155,7 @@ def test_published_alert_reaches_a_subscriber_with_attributes_and_json(
     topic, queue_url = subscribed_queue
 
     # When an alert is published
-    AlertPublisher(topic).publish(viral(6))
+    SnsAlertPublisher(topic).publish(viral(6))
 
     # Then the SQS subscriber gets the alert JSON, the subject and filterable attributes
     [envelope] = _received(queue_url)
@@ -188,7 +188,7 @@ def test_a_filter_policy_on_attributes_selects_alerts(aws: None) -> None:
         Endpoint=arn,
         Attributes={"FilterPolicy": json.dumps({"rule": ["viral"], "campaign": ["BrandX"]})},
     )
-    publisher = AlertPublisher(topic)
+    publisher = SnsAlertPublisher(topic)
 
     # When a viral alert and a milestone are published
     publisher.publish(viral(6))
@@ -199,7 +199,7 @@ def test_a_filter_policy_on_attributes_selects_alerts(aws: None) -> None:
 
 
 def test_a_publish_to_a_missing_topic_is_a_storage_error(aws: None) -> None:
-    publisher = AlertPublisher("arn:aws:sns:us-east-1:123456789012:nope")
+    publisher = SnsAlertPublisher("arn:aws:sns:us-east-1:123456789012:nope")
     with pytest.raises(AlertPublishError, match="publishing alert"):
         publisher.publish(viral(6))
 
@@ -210,7 +210,7 @@ def test_the_dispatcher_end_to_end_publishes_once_per_window(
     # Given the real store and publisher behind the worker's hook
     topic, queue_url = subscribed_queue
     hook = AlertDispatcher(
-        DynamoAlertStore(tables["StateTable"]), AlertPublisher(topic), ManualClock(T0)
+        DynamoAlertStore(tables["StateTable"]), SnsAlertPublisher(topic), ManualClock(T0)
     )
     base = ok(0, 50_000_000, 10_000)
     snapshot = ok(6, 50_300_000, 10_300)
@@ -227,7 +227,7 @@ def test_a_failed_publish_leaves_no_record_behind(tables: dict[str, str]) -> Non
     # Given a topic that does not exist
     store = DynamoAlertStore(tables["StateTable"])
     hook = AlertDispatcher(
-        store, AlertPublisher("arn:aws:sns:us-east-1:123456789012:nope"), ManualClock(T0)
+        store, SnsAlertPublisher("arn:aws:sns:us-east-1:123456789012:nope"), ManualClock(T0)
     )
 
     # When publishing fails

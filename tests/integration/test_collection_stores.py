@@ -15,10 +15,10 @@ from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus, VideoSampl
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 from hashtag_tracker.storage.dynamo import serialize_item
 from hashtag_tracker.storage.hashtags import SCAN_PAGE_ITEMS, DynamoHashtagStore, hashtag_to_item
-from hashtag_tracker.storage.queue import FetchQueue
-from hashtag_tracker.storage.snapshots import SnapshotStore
-from hashtag_tracker.storage.state import StateStore
-from hashtag_tracker.storage.videos import VideoLedger
+from hashtag_tracker.storage.queue import SqsFetchQueue
+from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
+from hashtag_tracker.storage.state import DynamoStateStore
+from hashtag_tracker.storage.videos import DynamoVideoLedger
 
 T0 = datetime(2026, 11, 22, 12, tzinfo=UTC)
 KEEP = timedelta(days=400)
@@ -27,7 +27,7 @@ KEEP = timedelta(days=400)
 def test_cycle_claim_is_taken_once_and_a_stale_one_can_be_taken_over(
     tables: dict[str, str],
 ) -> None:
-    state = StateStore(tables["StateTable"])
+    state = DynamoStateStore(tables["StateTable"])
     assert state.claim_cycle(T0, T0, timedelta(minutes=15))
     assert not state.claim_cycle(T0, T0 + timedelta(minutes=1), timedelta(minutes=15))
     # a claim that never finished goes stale and may be taken over...
@@ -40,7 +40,7 @@ def test_cycle_claim_is_taken_once_and_a_stale_one_can_be_taken_over(
 def test_a_cycle_claim_released_after_a_failed_fan_out_can_be_claimed_again(
     tables: dict[str, str],
 ) -> None:
-    state = StateStore(tables["StateTable"])
+    state = DynamoStateStore(tables["StateTable"])
     stale = timedelta(minutes=5)
     assert state.claim_cycle(T0, T0, stale)
     # another run's release (other claim time) does nothing; ours frees the cycle
@@ -57,7 +57,7 @@ def test_a_cycle_claim_released_after_a_failed_fan_out_can_be_claimed_again(
 def test_a_fetch_claim_is_held_once_until_released_or_its_lease_ends(
     tables: dict[str, str],
 ) -> None:
-    state = StateStore(tables["StateTable"])
+    state = DynamoStateStore(tables["StateTable"])
     lease = timedelta(minutes=16)
     # Given one worker invocation holds the fetch of brand@T0
     assert state.claim_fetch("brand@T0", T0, lease, owner="w1")
@@ -76,7 +76,7 @@ def test_a_fetch_claim_is_held_once_until_released_or_its_lease_ends(
 
 
 def test_fetch_claims_taken_together_refuse_only_the_held_ones(tables: dict[str, str]) -> None:
-    state = StateStore(tables["StateTable"])
+    state = DynamoStateStore(tables["StateTable"])
     lease = timedelta(minutes=16)
     # Given another worker holds rival@T0, and a batch repeats brand@T0
     assert state.claim_fetch("rival@T0", T0, lease, owner="other")
@@ -98,7 +98,7 @@ def test_fetch_claims_taken_together_refuse_only_the_held_ones(tables: dict[str,
 def test_credit_budget_is_atomic_under_concurrency(
     tables: dict[str, str], atomic_requests: None
 ) -> None:
-    state = StateStore(tables["StateTable"])
+    state = DynamoStateStore(tables["StateTable"])
     granted: list[bool] = []
 
     def reserve() -> None:
@@ -115,7 +115,7 @@ def test_credit_budget_is_atomic_under_concurrency(
 
 
 def test_rate_limit_slots_through_dynamodb_are_spaced(tables: dict[str, str]) -> None:
-    state = StateStore(tables["StateTable"])
+    state = DynamoStateStore(tables["StateTable"])
     wall = {"ms": 5_000_000}
     policy = PacingPolicy(limit_per_window=10, window_seconds=60)
 
@@ -133,7 +133,7 @@ def test_rate_limit_slots_through_dynamodb_are_spaced(tables: dict[str, str]) ->
 
 
 def test_snapshot_is_written_once_and_read_back_in_order(tables: dict[str, str]) -> None:
-    store = SnapshotStore(tables["SnapshotsTable"])
+    store = DynamoSnapshotStore(tables["SnapshotsTable"])
     ok = Snapshot(
         hashtag="brand",
         cycle=T0,
@@ -197,7 +197,7 @@ def _creator(author: str, seen: datetime) -> LedgerCreator:
 def test_ledger_keeps_first_seen_and_counts_new_videos_and_creators(
     tables: dict[str, str],
 ) -> None:
-    ledger = VideoLedger(tables["VideosTable"])
+    ledger = DynamoVideoLedger(tables["VideosTable"])
     first = ledger.upsert(
         "brand",
         [_video(f"v{i}", f"a{i % 20}", i, T0) for i in range(60)],
@@ -227,7 +227,7 @@ def test_ledger_keeps_first_seen_and_counts_new_videos_and_creators(
 def test_queue_sends_in_batches_of_ten(aws: None) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.create_queue(QueueName="fetch")["QueueUrl"]
-    sent = FetchQueue(url, client=sqs).send_bodies([f"m{i}" for i in range(23)])
+    sent = SqsFetchQueue(url, client=sqs).send_bodies([f"m{i}" for i in range(23)])
     assert sent == 23
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "23"

@@ -22,9 +22,9 @@ from hashtag_tracker.report.render import CSV_COLUMNS
 from hashtag_tracker.report.run import make_report
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.report_sources import DynamoReportSources
-from hashtag_tracker.storage.reports import ReportTopic, S3ReportStore
-from hashtag_tracker.storage.snapshots import SnapshotStore
-from hashtag_tracker.storage.videos import VideoLedger
+from hashtag_tracker.storage.reports import S3ReportStore, SnsReportTopic
+from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
+from hashtag_tracker.storage.videos import DynamoVideoLedger
 from hashtag_tracker.wiring.report import make_report_deps
 from hashtag_tracker_tools.cli.app import cli
 from tests.unit.report.fakes import ok
@@ -59,8 +59,8 @@ class CallCounter:
 class Stack:
     client: Any
     counter: CallCounter
-    snapshots: SnapshotStore
-    ledger: VideoLedger
+    snapshots: DynamoSnapshotStore
+    ledger: DynamoVideoLedger
     hashtags: DynamoHashtagStore
     s3: Any
     topic_arn: str
@@ -103,7 +103,7 @@ def stack(tables: dict[str, str]) -> Iterator[Stack]:
     hashtags = DynamoHashtagStore(tables["HashtagsTable"], client)
     for name, (kind, campaign) in TAGS.items():
         hashtags.create(TrackedHashtag(hashtag=name, kind=HashtagKind(kind), campaign=campaign))
-    ledger = VideoLedger(tables["VideosTable"], client)
+    ledger = DynamoVideoLedger(tables["VideosTable"], client)
     for day in range(10):
         seen = AS_OF - timedelta(days=day, hours=1)
         ledger.upsert(
@@ -122,7 +122,7 @@ def stack(tables: dict[str, str]) -> Iterator[Stack]:
     yield Stack(
         client,
         counter,
-        SnapshotStore(tables["SnapshotsTable"], client),
+        DynamoSnapshotStore(tables["SnapshotsTable"], client),
         ledger,
         hashtags,
         s3,
@@ -161,7 +161,7 @@ def test_reads_per_hashtag_stay_constant_as_history_grows(stack: Stack) -> None:
 def test_the_report_lands_in_s3_and_its_summary_on_the_topic(stack: Stack) -> None:
     stack.seed_weeks(1, 5)
     result = make_report(
-        AS_OF, stack.sources(), S3ReportStore(BUCKET, stack.s3), ReportTopic(stack.topic_arn)
+        AS_OF, stack.sources(), S3ReportStore(BUCKET, stack.s3), SnsReportTopic(stack.topic_arn)
     )
     # three objects under the dated prefix, with their content types
     listed = stack.s3.list_objects_v2(Bucket=BUCKET, Prefix="reports/2026-11-23/")

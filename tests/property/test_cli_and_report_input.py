@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from hashtag_tracker.clock import ManualClock
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.report.run import ReportEventError, as_of_from_event
-from hashtag_tracker.storage.hashtags import InMemoryHashtagStore
 from hashtag_tracker_tools.cli import cli
 from hashtag_tracker_tools.cli.app import THRESHOLD_KEYS, CliState
 from tests.property.conftest import STABLE
 from tests.property.strategies import ANY_TEXT, WORD_CHARS, json_values
+from tests.unit.hashtag_fakes import InMemoryHashtagStore
 
 pytestmark = pytest.mark.property
 

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from hashtag_tracker.clock import ManualClock
-from hashtag_tracker.storage.hashtags import InMemoryHashtagStore
 from hashtag_tracker_tools.cli import cli
 from hashtag_tracker_tools.cli.app import CliState
+from tests.unit.hashtag_fakes import InMemoryHashtagStore
 
 
 @pytest.fixture

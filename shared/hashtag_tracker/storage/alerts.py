@@ -36,8 +36,8 @@ __all__ = [
     "MILESTONE_RECORD_TTL",
     "WINDOW_RECORD_TTL",
     "AlertPublishError",
-    "AlertPublisher",
     "DynamoAlertStore",
+    "SnsAlertPublisher",
     "alert_attributes",
     "alert_message",
     "ascii_subject",
@@ -299,7 +299,7 @@ def alert_message(alert: Alert) -> str:
     )
 
 
-class AlertPublisher:
+class SnsAlertPublisher:
     def __init__(self, topic_arn: str, client: SNSClient | None = None) -> None:
         if not topic_arn:
             raise StorageError("no alert topic is configured (ALERT_TOPIC_ARN is empty)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -38,32 +37,9 @@ def hashtag_to_item(hashtag: TrackedHashtag) -> dict[str, Any]:
     return item
 
 
-class HashtagStore(ABC):
-    """The port: what logic and the CLI need from the tracked-hashtag store."""
+class DynamoHashtagStore:
+    """The Hashtags table (DynamoDB); the CLI's HashtagStore port."""
 
-    @abstractmethod
-    def get(self, name: str) -> TrackedHashtag: ...
-
-    @abstractmethod
-    def create(self, hashtag: TrackedHashtag) -> None: ...
-
-    @abstractmethod
-    def replace(self, hashtag: TrackedHashtag) -> None:
-        """Overwrite an existing item; ItemNotFoundError if it is gone."""
-
-    @abstractmethod
-    def delete(self, name: str) -> None: ...
-
-    @abstractmethod
-    def scan(self) -> Iterator[ScanResult]:
-        """Every item, paginated; invalid ones come back as InvalidItem."""
-
-    @abstractmethod
-    def mark_status(self, name: str, status: str) -> None:
-        """Record what the data API said of the hashtag (e.g. 'not_found'), if still tracked."""
-
-
-class DynamoHashtagStore(HashtagStore):
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
         self._client = client or dynamodb_client()
@@ -144,40 +120,3 @@ def parse_item(raw: dict[str, Any]) -> ScanResult:
         return InvalidItem(key=key, reason=str(exc))
     except (TypeError, ValueError) as exc:  # an attribute type the deserializer cannot read
         return InvalidItem(key=key, reason=f"hashtag item {key!r} is unreadable: {exc}")
-
-
-class InMemoryHashtagStore(HashtagStore):
-    """A fake for unit tests; keeps raw items so invalid ones can be planted."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def get(self, name: str) -> TrackedHashtag:
-        if name not in self.items:
-            raise ItemNotFoundError(f"hashtag {name!r} is not tracked")
-        return TrackedHashtag.parse(self.items[name])
-
-    def create(self, hashtag: TrackedHashtag) -> None:
-        if hashtag.hashtag in self.items:
-            raise ItemExistsError(f"hashtag {hashtag.hashtag!r} is already tracked")
-        self.items[hashtag.hashtag] = hashtag_to_item(hashtag)
-
-    def replace(self, hashtag: TrackedHashtag) -> None:
-        if hashtag.hashtag not in self.items:
-            raise ItemNotFoundError(f"hashtag {hashtag.hashtag!r} is not tracked")
-        self.items[hashtag.hashtag] = hashtag_to_item(hashtag)
-
-    def delete(self, name: str) -> None:
-        if self.items.pop(name, None) is None:
-            raise ItemNotFoundError(f"hashtag {name!r} is not tracked")
-
-    def mark_status(self, name: str, status: str) -> None:
-        if name in self.items:
-            self.items[name] = {**self.items[name], "status": status}
-
-    def scan(self) -> Iterator[ScanResult]:
-        for key, raw in list(self.items.items()):
-            try:
-                yield TrackedHashtag.parse(raw)
-            except InvalidHashtagError as exc:
-                yield InvalidItem(key=key, reason=str(exc))

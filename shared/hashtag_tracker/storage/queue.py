@@ -20,7 +20,7 @@ _RESEND_ATTEMPTS = 3
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
-class FetchQueue:
+class SqsFetchQueue:
     def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
         self.queue_url = queue_url
         self._client = client or boto3.client("sqs", config=_CONFIG)

@@ -7,24 +7,34 @@ ledger's totals) per hashtag, plus one paginated read of the tracked hashtags.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hashtag_tracker.models.hashtag import ScanResult
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 
 if TYPE_CHECKING:
-    from hashtag_tracker.storage.hashtags import HashtagStore
-    from hashtag_tracker.storage.snapshots import SnapshotStore
-    from hashtag_tracker.storage.videos import VideoLedger
+    from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
+    from hashtag_tracker.storage.videos import DynamoVideoLedger
+
+
+class _TrackedScan(Protocol):
+    """The Hashtags table's scan (DynamoHashtagStore, or the CLI's store)."""
+
+    def scan(self) -> Iterator[ScanResult]: ...
 
 
 class DynamoReportSources:
     """ReportSources over the project's stores (DynamoDB in AWS and in the local stack)."""
 
-    def __init__(self, hashtags: HashtagStore, snapshots: SnapshotStore, ledger: VideoLedger):
+    def __init__(
+        self,
+        hashtags: _TrackedScan,
+        snapshots: DynamoSnapshotStore,
+        ledger: DynamoVideoLedger,
+    ):
         self._hashtags = hashtags
         self._snapshots = snapshots
         self._ledger = ledger

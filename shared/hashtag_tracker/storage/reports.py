@@ -94,7 +94,7 @@ class LocalReportWriter:
         )
 
 
-class ReportTopic:
+class SnsReportTopic:
     """Publishes the report's summary to the alert topic (message attribute rule=weekly_report)."""
 
     def __init__(self, topic_arn: str, client: SNSClient | None = None) -> None:

@@ -33,7 +33,7 @@ def item_to_snapshot(item: dict[str, Any]) -> Snapshot:
     return convert(data, Snapshot)
 
 
-class SnapshotStore:
+class DynamoSnapshotStore:
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
         self._client = client or dynamodb_client()

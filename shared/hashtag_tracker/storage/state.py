@@ -43,7 +43,7 @@ def _fetch_claim(key: str, now: datetime, lease: timedelta, owner: str) -> dict[
     }
 
 
-class StateStore:
+class DynamoStateStore:
     def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
         self._client = client or dynamodb_client()

@@ -77,7 +77,7 @@ class SnsTopic:
         return str(answer.get("MessageId", ""))
 
 
-class NoticeTopic:
+class SnsNoticeTopic:
     def __init__(self, topic_arn: str, client: SNSClient | None = None) -> None:
         self.topic_arn = topic_arn
         self._topic = SnsTopic(topic_arn, client)

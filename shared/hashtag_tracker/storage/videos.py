@@ -76,7 +76,7 @@ def item_to_ledger(item: dict[str, Any]) -> LedgerVideo | LedgerCreator | None:
     return None
 
 
-class VideoLedger:
+class DynamoVideoLedger:
     def __init__(
         self,
         table_name: str,

@@ -9,9 +9,9 @@ from hashtag_tracker.config import ReportSettings
 from hashtag_tracker.report.ports import ReportSink, ReportSources, SummaryPublisher
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.report_sources import DynamoReportSources
-from hashtag_tracker.storage.reports import ReportTopic, S3ReportStore
-from hashtag_tracker.storage.snapshots import SnapshotStore
-from hashtag_tracker.storage.videos import VideoLedger
+from hashtag_tracker.storage.reports import S3ReportStore, SnsReportTopic
+from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
+from hashtag_tracker.storage.videos import DynamoVideoLedger
 
 
 @dataclass
@@ -27,10 +27,10 @@ def make_report_deps(settings: ReportSettings, clock: Clock | None = None) -> Re
     return ReportDeps(
         sources=DynamoReportSources(
             DynamoHashtagStore(settings.hashtags_table),
-            SnapshotStore(settings.snapshots_table),
-            VideoLedger(settings.videos_table),
+            DynamoSnapshotStore(settings.snapshots_table),
+            DynamoVideoLedger(settings.videos_table),
         ),
         sink=S3ReportStore(settings.reports_bucket),
-        publisher=ReportTopic(settings.alert_topic_arn) if settings.alert_topic_arn else None,
+        publisher=SnsReportTopic(settings.alert_topic_arn) if settings.alert_topic_arn else None,
         clock=clock or process_clock(),
     )

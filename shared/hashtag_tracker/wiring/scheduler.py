@@ -10,8 +10,8 @@ from hashtag_tracker.collection.ports import CycleClaims, MessageQueue
 from hashtag_tracker.config import SchedulerSettings
 from hashtag_tracker.models.hashtag import ScanResult
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
-from hashtag_tracker.storage.queue import FetchQueue
-from hashtag_tracker.storage.state import StateStore
+from hashtag_tracker.storage.queue import SqsFetchQueue
+from hashtag_tracker.storage.state import DynamoStateStore
 
 
 @dataclass
@@ -30,7 +30,7 @@ def make_scheduler_deps(settings: SchedulerSettings, clock: Clock | None = None)
     return SchedulerDeps(
         cycle_hours=settings.cycle_hours,
         hashtags=DynamoHashtagStore(settings.hashtags_table),
-        claims=StateStore(settings.state_table),
-        queue=FetchQueue(settings.fetch_queue_url),
+        claims=DynamoStateStore(settings.state_table),
+        queue=SqsFetchQueue(settings.fetch_queue_url),
         clock=clock or process_clock(),
     )

@@ -22,14 +22,14 @@ from hashtag_tracker.notify.dispatcher import AlertDispatcher
 from hashtag_tracker.observability import logger
 from hashtag_tracker.source.http import Urllib3Transport
 from hashtag_tracker.source.scavio import ScavioProvider
-from hashtag_tracker.storage.alerts import AlertPublisher, DynamoAlertStore
+from hashtag_tracker.storage.alerts import DynamoAlertStore, SnsAlertPublisher
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
-from hashtag_tracker.storage.queue import FetchQueue
+from hashtag_tracker.storage.queue import SqsFetchQueue
 from hashtag_tracker.storage.secrets import load_api_key
-from hashtag_tracker.storage.snapshots import SnapshotStore
-from hashtag_tracker.storage.state import StateStore
-from hashtag_tracker.storage.topic import NoticeTopic
-from hashtag_tracker.storage.videos import VideoLedger
+from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
+from hashtag_tracker.storage.state import DynamoStateStore
+from hashtag_tracker.storage.topic import SnsNoticeTopic
+from hashtag_tracker.storage.videos import DynamoVideoLedger
 
 # Leave this much of the Lambda's time for writing results and answering SQS.
 SAFETY_SECONDS = 20.0
@@ -43,12 +43,12 @@ class WorkerContainer:
 
     settings: WorkerSettings
     clock: Clock
-    state: StateStore
-    snapshots: SnapshotStore
-    ledger: VideoLedger
+    state: DynamoStateStore
+    snapshots: DynamoSnapshotStore
+    ledger: DynamoVideoLedger
     hashtags: DynamoHashtagStore
-    queue: FetchQueue
-    topic: NoticeTopic
+    queue: SqsFetchQueue
+    topic: SnsNoticeTopic
     limiter: RateLimiter
     transport: Urllib3Transport
     alerts: AlertHook | None
@@ -105,7 +105,7 @@ def make_alert_hook(settings: WorkerSettings, clock: Clock) -> AlertHook | None:
         logger.warning("ALERT_TOPIC_ARN is empty: alert rules are off")
         return None
     return AlertDispatcher(
-        DynamoAlertStore(settings.state_table), AlertPublisher(settings.alert_topic_arn), clock
+        DynamoAlertStore(settings.state_table), SnsAlertPublisher(settings.alert_topic_arn), clock
     )
 
 
@@ -117,16 +117,16 @@ def make_worker_container(
     alerts: Callable[[WorkerSettings, Clock], AlertHook | None] = make_alert_hook,
 ) -> WorkerContainer:
     clock = clock or process_clock()
-    state = StateStore(settings.state_table)
+    state = DynamoStateStore(settings.state_table)
     return WorkerContainer(
         settings=settings,
         clock=clock,
         state=state,
-        snapshots=SnapshotStore(settings.snapshots_table),
-        ledger=VideoLedger(settings.videos_table),
+        snapshots=DynamoSnapshotStore(settings.snapshots_table),
+        ledger=DynamoVideoLedger(settings.videos_table),
         hashtags=DynamoHashtagStore(settings.hashtags_table),
-        queue=FetchQueue(settings.fetch_queue_url),
-        topic=NoticeTopic(settings.alert_topic_arn),
+        queue=SqsFetchQueue(settings.fetch_queue_url),
+        topic=SnsNoticeTopic(settings.alert_topic_arn),
         limiter=RateLimiter(
             state, PacingPolicy(settings.rate_limit_per_minute, settings.rate_window_seconds)
         ),

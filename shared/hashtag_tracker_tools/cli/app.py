@@ -25,7 +25,8 @@ from hashtag_tracker.models.hashtag import (
     with_changes,
 )
 from hashtag_tracker.storage.errors import StorageError
-from hashtag_tracker.storage.hashtags import DynamoHashtagStore, HashtagStore, hashtag_to_item
+from hashtag_tracker.storage.hashtags import DynamoHashtagStore, hashtag_to_item
+from hashtag_tracker_tools.cli.ports import HashtagStore
 from hashtag_tracker_tools.cli.target import Target, TargetError, resolve_target
 
 THRESHOLD_KEYS = field_names(Thresholds)
@@ -322,8 +323,8 @@ def report(
     from hashtag_tracker.report.run import ReportEventError, as_of_from_event, make_report
     from hashtag_tracker.storage.report_sources import DynamoReportSources
     from hashtag_tracker.storage.reports import LocalReportWriter
-    from hashtag_tracker.storage.snapshots import SnapshotStore
-    from hashtag_tracker.storage.videos import VideoLedger
+    from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
+    from hashtag_tracker.storage.videos import DynamoVideoLedger
 
     state: CliState = ctx.obj
     root = ctx.find_root().params
@@ -350,7 +351,9 @@ def report(
             )
         client = target.dynamodb()
         sources = DynamoReportSources(
-            state.store, SnapshotStore(snapshots_name, client), VideoLedger(videos_name, client)
+            state.store,
+            DynamoSnapshotStore(snapshots_name, client),
+            DynamoVideoLedger(videos_name, client),
         )
         result = make_report(when, sources, LocalReportWriter(out_dir), None, generated_at=now)
     for path in result.written.locations.values():

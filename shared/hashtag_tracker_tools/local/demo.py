@@ -137,9 +137,9 @@ def summary_rows(
     session: LocalSession, end: datetime, alerts: list[Published]
 ) -> list[dict[str, Any]]:
     """Per hashtag: views now, week-over-week change, alerts, credits and missing cycles."""
-    from hashtag_tracker.storage.snapshots import SnapshotStore
+    from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
 
-    store = SnapshotStore(session.info.outputs["SnapshotsTableName"])
+    store = DynamoSnapshotStore(session.info.outputs["SnapshotsTableName"])
     counts = Counter(a.hashtag for a in alerts if a.hashtag)
     rows = []
     for tracked in session.scenario.tracked:
@@ -350,9 +350,9 @@ def _print_polled(
 ) -> None:
     from rich.table import Table
 
-    from hashtag_tracker.storage.snapshots import SnapshotStore
+    from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
 
-    store = SnapshotStore(info.outputs["SnapshotsTableName"])
+    store = DynamoSnapshotStore(info.outputs["SnapshotsTableName"])
     table = Table(title=f"Cycle {cycle:%Y-%m-%d %H:%M} UTC")
     for column in ("hashtag", "status", "views", "videos", "credits", "reason"):
         table.add_column(column)

@@ -9,8 +9,9 @@ import pytest
 
 from hashtag_tracker.collection.scheduler import fan_out
 from hashtag_tracker.models.hashtag import TrackedHashtag
-from hashtag_tracker.storage.hashtags import InMemoryHashtagStore, hashtag_to_item
+from hashtag_tracker.storage.hashtags import hashtag_to_item
 from tests.unit.collection.fakes import FakeClaims, FakeSink
+from tests.unit.hashtag_fakes import InMemoryHashtagStore
 
 NOW = datetime(2026, 11, 22, 12, 0, 5, tzinfo=UTC)
 

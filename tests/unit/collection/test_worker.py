@@ -37,8 +37,9 @@ from hashtag_tracker.source.errors import (
     RateLimitedError,
     TransientError,
 )
-from hashtag_tracker.storage.hashtags import InMemoryHashtagStore, hashtag_to_item
+from hashtag_tracker.storage.hashtags import hashtag_to_item
 from tests.unit.collection.fakes import FakeLedger, FakeSink, FakeSnapshots, FakeState
+from tests.unit.hashtag_fakes import InMemoryHashtagStore
 
 DAY_START = datetime(2026, 11, 22, 0, tzinfo=UTC)
 

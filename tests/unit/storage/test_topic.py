@@ -9,10 +9,10 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from hashtag_tracker.models.hashtag import HashtagKind
 from hashtag_tracker.rules.alert import Alert, AlertRule, Severity
-from hashtag_tracker.storage.alerts import AlertPublisher, AlertPublishError
+from hashtag_tracker.storage.alerts import AlertPublishError, SnsAlertPublisher
 from hashtag_tracker.storage.errors import StorageError
-from hashtag_tracker.storage.reports import ReportTopic
-from hashtag_tracker.storage.topic import SUBJECT_LIMIT, NoticeTopic, SnsTopic, ascii_subject
+from hashtag_tracker.storage.reports import SnsReportTopic
+from hashtag_tracker.storage.topic import SUBJECT_LIMIT, SnsNoticeTopic, SnsTopic, ascii_subject
 from tests.unit.rules.builders import at
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:AlertTopic"
@@ -94,9 +94,9 @@ def test_a_failed_publish_is_the_caller_s_error(failure: Exception) -> None:
 
 def test_the_three_publishers_send_what_they_sent_before() -> None:
     sns = FakeSns()
-    NoticeTopic(TOPIC, cast(Any, sns)).publish("Data API key refused", "text")
-    ReportTopic(TOPIC, cast(Any, sns)).publish_summary("Weekly hashtag report 2026-11-23", "s")
-    assert AlertPublisher(TOPIC, cast(Any, sns)).publish(viral()) == "m-3"
+    SnsNoticeTopic(TOPIC, cast(Any, sns)).publish("Data API key refused", "text")
+    SnsReportTopic(TOPIC, cast(Any, sns)).publish_summary("Weekly hashtag report 2026-11-23", "s")
+    assert SnsAlertPublisher(TOPIC, cast(Any, sns)).publish(viral()) == "m-3"
 
     notice, report, alert = sns.sent
     assert notice["Subject"] == "Data API key refused"
@@ -117,8 +117,8 @@ def test_the_three_publishers_send_what_they_sent_before() -> None:
 def test_each_publisher_names_its_failure() -> None:
     down = FakeSns(EndpointConnectionError(endpoint_url="http://127.0.0.1:1/"))
     with pytest.raises(StorageError, match=r"^publishing a notice failed: "):
-        NoticeTopic(TOPIC, cast(Any, down)).publish("s", "t")
+        SnsNoticeTopic(TOPIC, cast(Any, down)).publish("s", "t")
     with pytest.raises(StorageError, match=r"^publishing the report summary failed: "):
-        ReportTopic(TOPIC, cast(Any, down)).publish_summary("s", "t")
+        SnsReportTopic(TOPIC, cast(Any, down)).publish_summary("s", "t")
     with pytest.raises(AlertPublishError, match=r"^publishing alert '.*' failed: "):
-        AlertPublisher(TOPIC, cast(Any, down)).publish(viral())
+        SnsAlertPublisher(TOPIC, cast(Any, down)).publish(viral())
