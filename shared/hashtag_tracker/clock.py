@@ -61,17 +61,3 @@ def cycle_start(when: datetime, cycle_hours: int) -> datetime:
     when = when.astimezone(UTC)
     hour = when.hour - when.hour % cycle_hours
     return when.replace(hour=hour, minute=0, second=0, microsecond=0)
-
-
-_process_clock: Clock = SystemClock()
-
-
-def process_clock() -> Clock:
-    """The clock handlers use: the system's, unless the local runner set a simulated one."""
-    return _process_clock
-
-
-def set_process_clock(clock: Clock) -> None:
-    """Used by the local runner and tests at the composition root, never by logic."""
-    global _process_clock  # noqa: PLW0603
-    _process_clock = clock

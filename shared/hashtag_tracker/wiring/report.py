@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hashtag_tracker.clock import Clock, process_clock
+from hashtag_tracker.clock import Clock, SystemClock
 from hashtag_tracker.config import ReportSettings
 from hashtag_tracker.report.ports import ReportSink, ReportSources, SummaryPublisher
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
@@ -32,5 +32,5 @@ def make_report_deps(settings: ReportSettings, clock: Clock | None = None) -> Re
         ),
         sink=S3ReportStore(settings.reports_bucket),
         publisher=SnsReportTopic(settings.alert_topic_arn) if settings.alert_topic_arn else None,
-        clock=clock or process_clock(),
+        clock=clock or SystemClock(),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hashtag_tracker.clock import Clock, process_clock
+from hashtag_tracker.clock import Clock, SystemClock
 from hashtag_tracker.collection.ports import CycleClaims, MessageQueue
 from hashtag_tracker.config import SchedulerSettings
 from hashtag_tracker.models.hashtag import ScanResult
@@ -32,5 +32,5 @@ def make_scheduler_deps(settings: SchedulerSettings, clock: Clock | None = None)
         hashtags=DynamoHashtagStore(settings.hashtags_table),
         claims=DynamoStateStore(settings.state_table),
         queue=SqsFetchQueue(settings.fetch_queue_url),
-        clock=clock or process_clock(),
+        clock=clock or SystemClock(),
     )

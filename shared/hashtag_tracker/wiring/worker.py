@@ -11,18 +11,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hashtag_tracker.clock import Clock, process_clock
+from hashtag_tracker.clock import Clock, SystemClock
 from hashtag_tracker.collection.batch import BatchClaims, BatchProgress
 from hashtag_tracker.collection.meter import CallMeter
 from hashtag_tracker.collection.notices import OpsNotices
 from hashtag_tracker.collection.pacing import CreditBudget, PacingPolicy, RateLimiter
 from hashtag_tracker.collection.worker import AlertHook, WorkerDeps
 from hashtag_tracker.config import WorkerSettings
-from hashtag_tracker.notify.dispatcher import AlertDispatcher
 from hashtag_tracker.observability import logger
 from hashtag_tracker.source.http import Urllib3Transport
 from hashtag_tracker.source.scavio import ScavioProvider
-from hashtag_tracker.storage.alerts import DynamoAlertStore, SnsAlertPublisher
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.queue import SqsFetchQueue
 from hashtag_tracker.storage.secrets import load_api_key
@@ -104,6 +102,11 @@ def make_alert_hook(settings: WorkerSettings, clock: Clock) -> AlertHook | None:
     if not settings.alert_topic_arn:
         logger.warning("ALERT_TOPIC_ARN is empty: alert rules are off")
         return None
+    # Imported here, as before the wiring moved: the rules load with the first invocation,
+    # not with the handler module (bench/RESULTS.md measures the module import).
+    from hashtag_tracker.notify.dispatcher import AlertDispatcher
+    from hashtag_tracker.storage.alerts import DynamoAlertStore, SnsAlertPublisher
+
     return AlertDispatcher(
         DynamoAlertStore(settings.state_table), SnsAlertPublisher(settings.alert_topic_arn), clock
     )
@@ -116,7 +119,7 @@ def make_worker_container(
     provider_options: dict[str, Any] | None = None,
     alerts: Callable[[WorkerSettings, Clock], AlertHook | None] = make_alert_hook,
 ) -> WorkerContainer:
-    clock = clock or process_clock()
+    clock = clock or SystemClock()
     state = DynamoStateStore(settings.state_table)
     return WorkerContainer(
         settings=settings,

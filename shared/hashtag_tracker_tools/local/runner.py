@@ -25,7 +25,7 @@ from typing import IO, Any
 
 import boto3
 
-from hashtag_tracker.clock import Clock, ManualClock, process_clock, set_process_clock, to_iso
+from hashtag_tracker.clock import Clock, ManualClock, to_iso
 from hashtag_tracker_tools.local.containers import ContainerPool, DrainStats, log_path_of
 from hashtag_tracker_tools.local.stack import REGION, StackInfo, project_root
 
@@ -209,10 +209,8 @@ class LocalRunner:
         self._env = {**info.handler_environment(), **(extra_env or {})}
         # What the process had before, so close() leaves it as it found it.
         self._saved_env = {key: os.environ.get(key) for key in self._env}
-        self._saved_clock = process_clock()
         self._containers: ContainerPool | None = None
         self._apply_environment()
-        set_process_clock(clock)
         self._deps_factories = dict(deps or {})
         self._deps: dict[str, object] = {}
         self.handlers: dict[str, ModuleType] = {}
@@ -252,7 +250,6 @@ class LocalRunner:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        set_process_clock(self._saved_clock)
         self._deps.clear()
         self._forget_secret_providers()  # nothing cached may keep pointing at this stack
 
