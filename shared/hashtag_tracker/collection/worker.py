@@ -48,7 +48,7 @@ from hashtag_tracker.source.errors import (
     SourceError,
     TransientError,
 )
-from hashtag_tracker.source.quality import StatsQuality, classify_stats
+from hashtag_tracker.source.quality import StatsQuality, assess_stats
 
 MAX_DEFERRALS = 40
 # Longer than any invocation (Lambda's 15-minute ceiling): a claim left by a worker that died
@@ -282,11 +282,11 @@ def _collect_with_budget(
     fetched = _fetch_stats(message, receive_count, deps, c, now)
     if isinstance(fetched, CollectResult):
         return fetched
-    quality = classify_stats(fetched, [s for s in history if s.usable])
-    if quality is StatsQuality.SUSPECT:
-        return _record_suspect(message, deps, c, fetched, now)
+    quality = assess_stats(fetched, [s for s in history if s.usable])
+    if quality.quality is StatsQuality.SUSPECT:
+        return _record_suspect(message, deps, c, fetched, now, quality.reason or "zero_glitch")
     result = _record_snapshot(message, deps, c, fetched, history, now)
-    result.counts_decreased = quality is StatsQuality.DECREASED
+    result.counts_decreased = quality.quality is StatsQuality.DECREASED
     return result
 
 
@@ -337,9 +337,15 @@ def _notify(deps: WorkerDeps, key: str, subject: str, text: str) -> None:
 
 
 def _record_suspect(
-    message: FetchMessage, deps: WorkerDeps, c: _Collector, stats: HashtagStats, now: datetime
+    message: FetchMessage,
+    deps: WorkerDeps,
+    c: _Collector,
+    stats: HashtagStats,
+    now: datetime,
+    reason: str,
 ) -> CollectResult:
-    """A zero after non-zero values: kept, marked, and never used as growth."""
+    """A zero after non-zero values, or with no usable reading before it: kept, marked, and
+    never used as growth or as a baseline."""
     snapshot = Snapshot(
         hashtag=message.hashtag.hashtag,
         cycle=message.cycle,
@@ -347,11 +353,11 @@ def _record_suspect(
         status=SnapshotStatus.SUSPECT,
         views=stats.views,
         videos=stats.videos,
-        reason="zero_glitch",
+        reason=reason,
         credits=c.credits,
     )
     deps.snapshots.put(snapshot, deps.retention)
-    return CollectResult(Outcome.SUSPECT, c.credits, c.calls, "zero_glitch")
+    return CollectResult(Outcome.SUSPECT, c.credits, c.calls, reason)
 
 
 def _sample(

@@ -363,3 +363,26 @@ def test_an_ops_notice_whose_publish_failed_is_sent_on_the_retry() -> None:
     notices.once("auth#2026-11-22", "Data API key refused", "update the secret")
     # Then the notice reached the topic exactly once
     assert sent == [("Data API key refused", "update the secret")]
+
+
+def test_a_first_reading_of_zero_is_no_baseline_for_growth_or_milestones() -> None:
+    """Issue 16: the first stats answer says 0/0 (the upstream glitch); the next is the real
+    count. No viral or milestone alert may come from growth off the zero."""
+    # Given a tag with no history whose first answer is zeros, then real counts
+    provider = FakeProvider(views=0, videos=0)
+    deps, _ = _deps(provider)
+    seen: list[tuple[Snapshot, list[Snapshot]]] = []
+    deps.alerts = lambda tag, snap, history: seen.append((snap, list(history)))
+    first = collect(_message(DAY_START), 1, deps)
+    provider.views, provider.videos = 5_000_000, 3_662
+    deps.clock.set(DAY_START + timedelta(hours=6, minutes=1))  # type: ignore[attr-defined]
+    second = collect(_message(DAY_START + timedelta(hours=6)), 1, deps)
+
+    # Then the zeros are stored apart with the reason, and never handed to the rules
+    stored = deps.snapshots.get("brand", DAY_START)  # type: ignore[attr-defined]
+    assert first.outcome is Outcome.SUSPECT and first.reason == "zero_without_baseline"
+    assert stored is not None and not stored.usable and stored.views == 0
+    # and the first real reading is written as ok, with no usable reading before it
+    assert second.outcome is Outcome.WRITTEN
+    [(snap, history)] = seen
+    assert snap.views == 5_000_000 and [h for h in history if h.usable] == []

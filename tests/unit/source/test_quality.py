@@ -24,9 +24,21 @@ def test_growing_counters_are_ok() -> None:
     assert classify_stats(stats(2_000, 20), [Prior(1_000, 10)]) is StatsQuality.OK
 
 
-def test_first_answer_without_history_is_ok_even_at_zero() -> None:
-    # A brand-new tag really can have 0 videos
-    assert classify_stats(stats(0, 0), []) is StatsQuality.OK
+def test_a_zero_with_no_usable_reading_before_it_is_never_a_baseline() -> None:
+    """Issue 16: a first reading of 0 (the upstream glitch, or a brand-new tag) is kept apart
+    as suspect, so the next non-zero reading is not read as growth from 0."""
+    # Given no usable history (a first reading, or one whose history expired)
+    report = assess_stats(stats(0, 0), [])
+    # Then the zeros are no baseline, and say why
+    assert report.quality is StatsQuality.SUSPECT and not report.usable
+    assert report.unbased == ("views", "videos")
+    assert report.reason == "zero_without_baseline"
+    # And the first non-zero reading after it is an ordinary, usable first reading
+    assert classify_stats(stats(1_000_000, 3_662), []) is StatsQuality.OK
+
+
+def test_a_first_reading_above_zero_is_ok() -> None:
+    assert classify_stats(stats(5, 1), []) is StatsQuality.OK
 
 
 def test_zero_videos_after_a_non_zero_value_is_suspect() -> None:
