@@ -114,6 +114,24 @@ def test_credit_budget_is_atomic_under_concurrency(
     assert state.credits("2026-11") == (28, 1)
 
 
+def test_the_months_first_reservation_respects_the_budget(tables: dict[str, str]) -> None:
+    """"Never overspent" holds from the first call of a month: with nothing spent yet, a
+    reservation larger than the budget (a budget of 0 included) is refused."""
+    state = DynamoStateStore(tables["StateTable"])
+    assert not state.reserve_credits("2026-12", 1, budget=0)
+    assert not state.reserve_credits("2026-12", 4, budget=3)
+    assert state.reserve_credits("2026-12", 3, budget=3)
+
+
+def test_credits_of_failed_deliveries_are_carried_per_cycle(tables: dict[str, str]) -> None:
+    state = DynamoStateStore(tables["StateTable"])
+    assert state.carried_credits("brand@2026-11-22T12:00:00Z") == 0
+    state.carry_credits("brand@2026-11-22T12:00:00Z", 1, T0)
+    state.carry_credits("brand@2026-11-22T12:00:00Z", 2, T0)
+    assert state.carried_credits("brand@2026-11-22T12:00:00Z") == 3
+    assert state.carried_credits("brand@2026-11-22T18:00:00Z") == 0
+
+
 def test_rate_limit_slots_through_dynamodb_are_spaced(tables: dict[str, str]) -> None:
     state = DynamoStateStore(tables["StateTable"])
     wall = {"ms": 5_000_000}

@@ -67,6 +67,15 @@ class CreditStore(Protocol):
     def settle_credits(self, month: str, reserved: int, used: int) -> None: ...
 
 
+class CarriedCredits(Protocol):
+    """Credits a hashtag's cycle spent in deliveries that wrote no snapshot (a retried
+    malformed answer, a deferral), so the snapshot's credits count every one of them."""
+
+    def carry_credits(self, key: str, credits: int, now: datetime) -> None: ...
+
+    def carried_credits(self, key: str) -> int: ...
+
+
 class OnceStore(Protocol):
     """Marks that make an operational notice go out once per key."""
 

@@ -25,6 +25,7 @@ from hashtag_tracker.collection.policy import (
     video_pages_due,
 )
 from hashtag_tracker.collection.ports import (
+    CarriedCredits,
     FetchClaims,
     HashtagStatus,
     Ledger,
@@ -92,6 +93,8 @@ class WorkerDeps:
     alerts: AlertHook | None = None
     # Serialises two deliveries of one message (at-least-once SQS); None = no claims.
     claims: FetchClaims | None = None
+    # Carries credits of deliveries that wrote no snapshot to the one that does; None = off.
+    carry: CarriedCredits | None = None
 
 
 @dataclass
@@ -152,9 +155,10 @@ def _ledger_entries(
 class _Collector:
     """One message's collection; keeps the credits and calls it spent."""
 
-    def __init__(self, message: FetchMessage, deps: WorkerDeps) -> None:
+    def __init__(self, message: FetchMessage, deps: WorkerDeps, carried: int = 0) -> None:
         self.message = message
         self.deps = deps
+        self.carried = carried
         self._calls_before = deps.meter.calls
         self._credits_before = deps.meter.credits
 
@@ -165,8 +169,13 @@ class _Collector:
 
     @property
     def credits(self) -> int:
-        """Credits charged for this message, as the meter saw them (failed-but-charged too)."""
+        """Credits charged for this delivery, as the meter saw them (failed-but-charged too)."""
         return self.deps.meter.credits - self._credits_before
+
+    @property
+    def cycle_credits(self) -> int:
+        """Credits the hashtag's cycle cost so far: earlier deliveries' and this one's."""
+        return self.carried + self.credits
 
     def stats(self) -> HashtagStats:
         return self.deps.provider.hashtag_stats(self.message.hashtag.hashtag)
@@ -249,24 +258,55 @@ def _collect_claimed(
             "Monthly credit budget reached",
             f"{exc}. Collection pauses until next month; raise MonthlyCreditBudget to resume.",
         )
-        return _record_missing(message, deps, now, "budget_exhausted", 0, 0)
-    collector = _Collector(message, deps)
+        return _record_missing(message, deps, now, "budget_exhausted", None)
+    collector = _Collector(message, deps, _carried(message, receive_count, deps))
     try:
-        return _collect_with_budget(message, receive_count, deps, collector, history, now)
+        result = _collect_with_budget(message, receive_count, deps, collector, history, now)
+    except BaseException:
+        _carry(message, deps, collector.credits, now)  # no snapshot took them
+        raise
     finally:
         deps.budget.settle(reservation, collector.credits)
+    if result.outcome is Outcome.DEFERRED:
+        _carry(message, deps, collector.credits, now)
+    return result
+
+
+def _carried(message: FetchMessage, receive_count: int, deps: WorkerDeps) -> int:
+    """Credits earlier deliveries of this cycle spent; read only when there were some."""
+    if deps.carry is None or (receive_count <= 1 and message.deferrals == 0):
+        return 0
+    return deps.carry.carried_credits(message.key)
+
+
+def _carry(message: FetchMessage, deps: WorkerDeps, credits: int, now: datetime) -> None:
+    """Keep credits this delivery spent for the snapshot a later delivery writes. A failure
+    here is logged, never raised over the delivery's own outcome."""
+    if deps.carry is None or credits <= 0:
+        return
+    try:
+        deps.carry.carry_credits(message.key, credits, now)
+    except Exception as exc:
+        logger.error("spent credits not carried", extra={"credits": credits, "error": str(exc)})
 
 
 def _record_missing(
-    message: FetchMessage, deps: WorkerDeps, now: datetime, reason: str, credits: int, calls: int
+    message: FetchMessage, deps: WorkerDeps, now: datetime, reason: str, c: _Collector | None
 ) -> CollectResult:
-    deps.snapshots.put(_missing(message, now, reason, credits), deps.retention)
-    return CollectResult(Outcome.MISSING, credits=credits, calls=calls, reason=reason)
+    """A `missing` reading; its credits are all the cycle spent (earlier deliveries too)."""
+    stored = c.cycle_credits if c else 0
+    deps.snapshots.put(_missing(message, now, reason, stored), deps.retention)
+    return CollectResult(
+        Outcome.MISSING,
+        credits=c.credits if c else 0,
+        calls=c.calls if c else 0,
+        reason=reason,
+    )
 
 
 def _defer(message: FetchMessage, deps: WorkerDeps, after: float, c: _Collector) -> CollectResult:
     if message.deferrals >= MAX_DEFERRALS:
-        return _record_missing(message, deps, deps.clock.now(), "rate_limited", c.credits, c.calls)
+        return _record_missing(message, deps, deps.clock.now(), "rate_limited", c)
     deps.requeue.send_bodies([message.deferred().body()], delay_seconds=max(1, round(after)))
     return CollectResult(Outcome.DEFERRED, credits=c.credits, calls=c.calls, reason="no slot")
 
@@ -315,15 +355,15 @@ def _fetch_stats(
             "Data API account out of credits",
             f"The data API says the account has no credits left ({exc}).",
         )
-        return _record_missing(message, deps, now, "out_of_credits", c.credits, c.calls)
+        return _record_missing(message, deps, now, "out_of_credits", c)
     except HashtagNotFoundError:
         deps.hashtags.mark_status(message.hashtag.hashtag, "not_found")
-        return _record_missing(message, deps, now, "not_found", c.credits, c.calls)
+        return _record_missing(message, deps, now, "not_found", c)
     except (TransientError, MalformedResponseError) as exc:
         if receive_count < deps.max_attempts:
             raise RetryLaterError(f"{type(exc).__name__}: {exc}") from exc
         reason = "malformed" if isinstance(exc, MalformedResponseError) else "unavailable"
-        return _record_missing(message, deps, now, reason, c.credits, c.calls)
+        return _record_missing(message, deps, now, reason, c)
 
 
 def _notify(deps: WorkerDeps, key: str, subject: str, text: str) -> None:
@@ -354,7 +394,7 @@ def _record_suspect(
         views=stats.views,
         videos=stats.videos,
         reason=reason,
-        credits=c.credits,
+        credits=c.cycle_credits,
     )
     deps.snapshots.put(snapshot, deps.retention)
     return CollectResult(Outcome.SUSPECT, c.credits, c.calls, reason)
@@ -410,7 +450,7 @@ def _record_snapshot(
         videos=stats.videos,
         sample=sample_stats(videos) if videos else None,
         sentiment=sentiment,
-        credits=c.credits,
+        credits=c.cycle_credits,
     )
     written = deps.snapshots.put(snapshot, deps.retention)
     if written and deps.alerts is not None:

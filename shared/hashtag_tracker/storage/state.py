@@ -23,6 +23,10 @@ BUDGET_PK = "credits"
 CYCLE_PK = "cycle"
 FETCH_PK = "fetch"
 ONCE_PK = "once"
+SPENT_PK = "spent"
+# How long credits spent by a cycle's failed deliveries are kept for its snapshot: longer than
+# the queue's retries and deferrals of one cycle take.
+SPENT_TTL = timedelta(days=3)
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 
 
@@ -139,6 +143,8 @@ class DynamoStateStore:
 
     def reserve_credits(self, month: str, amount: int, budget: int) -> bool:
         """Atomically add `amount` to the month's spend unless that would pass `budget`."""
+        if amount > budget:  # the month's first reservation too (nothing spent yet is 0)
+            return False
         return conditional_write(
             "reserving credits",
             lambda: self._client.update_item(
@@ -166,6 +172,32 @@ class DynamoStateStore:
                     ":one": {"N": "1"},
                 },
             )
+
+    # -- credits a cycle's failed deliveries spent (for its snapshot's accounting) ---------
+
+    def carry_credits(self, key: str, credits: int, now: datetime) -> None:
+        """Count credits a delivery of `key` (hashtag@cycle) spent without writing its
+        snapshot; the delivery that writes it adds them to its own."""
+        with storage_errors(f"counting credits spent on {key!r}"):
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": SPENT_PK}, "sk": {"S": key}},
+                UpdateExpression="ADD credits :n SET expires_at = :exp",
+                ExpressionAttributeValues={
+                    ":n": {"N": str(credits)},
+                    ":exp": {"N": str(int((now + SPENT_TTL).timestamp()))},
+                },
+            )
+
+    def carried_credits(self, key: str) -> int:
+        """Credits earlier deliveries of `key` spent without writing its snapshot."""
+        with storage_errors(f"reading credits spent on {key!r}"):
+            answer = self._client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": SPENT_PK}, "sk": {"S": key}},
+                ConsistentRead=True,
+            )
+        return int(answer.get("Item", {}).get("credits", {}).get("N", "0"))
 
     def credits(self, month: str) -> tuple[int, int]:
         """(reserved-or-spent, actually used) credits of `month`."""

@@ -94,6 +94,7 @@ class WorkerContainer:
             alerts=self.alerts,
             # Each invocation owns its claims: a fresh id, never shared with a redelivery's.
             claims=BatchClaims(self.state, owner=uuid.uuid4().hex),
+            carry=self.state,
         )
 
 

@@ -101,6 +101,7 @@ class FakeState:
         self.fetch_leases: dict[str, datetime] = {}
         self.fetch_owners: dict[str, str] = {}
         self.batch_claims = 0
+        self.carried: dict[str, int] = {}
 
     def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer:
         if self.next_ms != observed_ms:
@@ -141,6 +142,12 @@ class FakeState:
             self.fetch_leases[key] = now + lease
             self.fetch_owners[key] = owner
         return ClaimAnswer(granted=frozenset(set(keys) - held), refused=frozenset(held))
+
+    def carry_credits(self, key: str, credits: int, now: datetime) -> None:
+        self.carried[key] = self.carried.get(key, 0) + credits
+
+    def carried_credits(self, key: str) -> int:
+        return self.carried.get(key, 0)
 
     def take(self, keys: list[str], now: datetime, lease: timedelta) -> None:
         """As one invocation's claims: nothing taken up front, each record claims alone."""

@@ -123,6 +123,7 @@ def _deps(provider: FakeProvider, budget: int = 10_000) -> tuple[WorkerDeps, dic
         clock=clock,
         retention=timedelta(days=400),
         claims=state,
+        carry=state,
     )
     return deps, {"state": state, "published": published, "hashtags": hashtags, "clock": clock}
 
@@ -276,7 +277,8 @@ def test_transient_failure_retries_then_records_missing_never_zero(error: Except
     assert snap.views is None and snap.videos is None
     # only the malformed-but-charged answer costs credits; a 503 does not
     charged = 1 if isinstance(error, MalformedResponseError) else 0
-    assert snap.credits == charged  # this attempt's
+    # every delivery's credits are the cycle's (issue 16), and the month counted each once
+    assert snap.credits == 2 * charged
     assert parts["state"].spent["2026-11"] == 2 * charged  # type: ignore[attr-defined]
 
 
@@ -386,3 +388,27 @@ def test_a_first_reading_of_zero_is_no_baseline_for_growth_or_milestones() -> No
     assert second.outcome is Outcome.WRITTEN
     [(snap, history)] = seen
     assert snap.views == 5_000_000 and [h for h in history if h.usable] == []
+
+
+def test_credits_of_failed_deliveries_are_in_the_cycle_snapshot() -> None:
+    """Issue 16: a hashtag whose first delivery got a malformed (charged) answer and whose
+    retry succeeded shows every credit its cycle cost, not only the last attempt's."""
+    # Given a first delivery whose stats answer is malformed (the API charges it)
+    provider = FakeProvider()
+    deps, parts = _deps(provider)
+    provider.fail_stats = MalformedResponseError("stats: viewCount is missing")
+    with pytest.raises(RetryLaterError):
+        collect(_message(), 1, deps)
+    first_delivery = provider.meter.credits
+
+    # When SQS delivers it again and the answer is good
+    provider.fail_stats = None
+    result = collect(_message(), 2, deps)
+
+    # Then the snapshot counts both deliveries' credits, and the month counted each once
+    snap = deps.snapshots.get("brand", DAY_START)  # type: ignore[attr-defined]
+    assert first_delivery == 1 and result.outcome is Outcome.WRITTEN
+    assert snap is not None and snap.credits == provider.meter.credits
+    assert snap.credits == first_delivery + result.credits
+    state = parts["state"]
+    assert state.used[DAY_START.strftime("%Y-%m")] == provider.meter.credits  # type: ignore[attr-defined]
