@@ -114,8 +114,19 @@ def test_credit_budget_is_atomic_under_concurrency(
     assert state.credits("2026-11") == (28, 1)
 
 
+def test_settling_keeps_the_reported_balance_and_answers_the_months_use(
+    tables: dict[str, str],
+) -> None:
+    state = DynamoStateStore(tables["StateTable"])
+    assert state.balance("2026-11") is None
+    assert state.settle_credits("2026-11", reserved=0, used=4) == 4
+    assert state.settle_credits("2026-11", reserved=5, used=3, balance=993, now=T0) == 7
+    assert state.balance("2026-11") == (993, "2026-11-22T12:00:00Z")
+    assert state.credits("2026-11") == (2, 7)
+
+
 def test_the_months_first_reservation_respects_the_budget(tables: dict[str, str]) -> None:
-    """"Never overspent" holds from the first call of a month: with nothing spent yet, a
+    """ "Never overspent" holds from the first call of a month: with nothing spent yet, a
     reservation larger than the budget (a budget of 0 included) is refused."""
     state = DynamoStateStore(tables["StateTable"])
     assert not state.reserve_credits("2026-12", 1, budget=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 from click.testing import CliRunner
 
@@ -64,3 +66,41 @@ def test_cli_finds_the_table_from_stack_outputs(tables: dict[str, str]) -> None:
     assert shown.exit_code == 0 and "#brand" in shown.output
     missing = runner.invoke(cli, ["--stack", "nope", "list"])
     assert missing.exit_code == 1 and "nope" in missing.output
+
+
+def test_cli_credits_shows_the_months_use_and_the_providers_balance(
+    tables: dict[str, str],
+) -> None:
+    """Issue 16: the balance of record is what the provider reported, shown with the month's
+    use and whether it lasts the month."""
+    from datetime import UTC, datetime
+
+    from hashtag_tracker.clock import ManualClock
+    from hashtag_tracker.storage.state import DynamoStateStore
+    from hashtag_tracker_tools.cli.app import CliState
+
+    # Given mid-November: 3,000 credits used so far and a balance of 1,000 reported
+    state_table = tables["StateTable"]
+    now = datetime(2026, 11, 16, tzinfo=UTC)
+    store = DynamoStateStore(state_table)
+    store.settle_credits("2026-11", reserved=0, used=3_000, balance=1_000, now=now)
+    cli_state = CliState(lambda: DynamoHashtagStore(tables["HashtagsTable"]), ManualClock(now))
+    args = ["--table", tables["HashtagsTable"], "credits", "--state-table", state_table]
+
+    # When the CLI shows the month's credits, as text and as JSON
+    text = CliRunner().invoke(cli, args, obj=cli_state)
+    figures = CliRunner().invoke(cli, [*args, "--json"], obj=cli_state)
+
+    # Then it names the use and the balance, and says 1,000 will not last 15 more days
+    assert text.exit_code == 0, text.output
+    assert "3,000 credits used" in text.output and "1,000 credits" in text.output
+    assert "RUNS OUT" in text.output
+    parsed = json.loads(figures.output)
+    assert parsed["used"] == 3_000 and parsed["balance"] == 1_000
+    assert parsed["daily_rate"] == 200.0 and parsed["lasts_the_month"] is False
+
+
+def test_cli_credits_refuses_a_bad_month(tables: dict[str, str]) -> None:
+    args = ["--table", tables["HashtagsTable"], "credits", "--state-table", "x", "--month", "11"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "not a month" in result.output

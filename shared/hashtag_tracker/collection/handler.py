@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from hashtag_tracker.collection.balance import outlook
 from hashtag_tracker.collection.batch import BatchProgress
 from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.sqs import PartialBatchResponse, SqsRecord, partial_batch_response
@@ -107,16 +109,38 @@ class WorkerRun:
             self.progress.end()
         except StorageError as exc:  # the slots pass unused
             logger.warning("unused rate-limit slots not given back", extra={"error": str(exc)})
+        now = self.deps.clock.now()
+        balance = self.deps.meter.balance
         try:
-            self.deps.budget.close_pool()
+            used = self.deps.budget.close_pool(balance, now)
         except StorageError as exc:
             metrics.add_metric(name="CreditSettleFailed", unit="Count", value=1)
             logger.error("credits of the batch not settled", extra={"error": str(exc)[:300]})
+            used = None
+        if balance is not None:
+            metrics.add_metric(name="CreditBalance", unit="Count", value=balance)
+            if used is not None:
+                self._warn_if_the_balance_runs_short(balance, used, now)
         if self.deps.claims is not None:
             try:
                 self.deps.claims.release_unused()
             except StorageError as exc:  # the leases end by themselves
                 logger.warning("unused fetch claims not released", extra={"error": str(exc)})
+
+    def _warn_if_the_balance_runs_short(self, balance: int, used: int, now: datetime) -> None:
+        """One ops notice a month when the provider's balance will not last the month at
+        this month's spend rate; a failed publish is retried by the next batch."""
+        projection = outlook(balance, used, now)
+        if projection is None or projection.lasts:
+            return
+        try:
+            self.deps.notices.once(
+                f"balance#{now.strftime('%Y-%m')}",
+                "Data API credits will run out before the month ends",
+                projection.text(),
+            )
+        except Exception as exc:
+            logger.error("balance notice not published", extra={"error": str(exc)[:300]})
 
     def process(self, records: Sequence[dict[str, Any]]) -> PartialBatchResponse:
         """The invocation: every record handled alone, the failed ones named for SQS."""

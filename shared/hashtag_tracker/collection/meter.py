@@ -8,9 +8,14 @@ from hashtag_tracker.source.base import CallRecord
 
 
 def charged(record: CallRecord) -> int:
-    """Credits one attempt cost: what the envelope said, else the documented 1 for a 2xx."""
+    """Credits one attempt may have cost, never fewer than the provider may have charged:
+    what the envelope said; else the documented 1 for a 2xx answer (readable or not) and
+    for a request that went out but whose answer was lost (a read timeout: the provider
+    may have done the work and charged it); else 0 (an error status, or never sent)."""
     if record.credits_used is not None:
         return record.credits_used
+    if record.answer_lost:
+        return 1
     return 1 if record.status is not None and 200 <= record.status < 300 else 0
 
 
@@ -22,6 +27,8 @@ class CallMeter:
         self.calls = 0
         self.credits = 0
         self.failures = 0
+        # The account's balance as the newest answer that said it (`credits_remaining`).
+        self.balance: int | None = None
 
     def record(self, record: CallRecord) -> None:
         with self._lock:
@@ -29,3 +36,5 @@ class CallMeter:
             self.credits += charged(record)
             if not record.succeeded:
                 self.failures += 1
+            if record.credits_remaining is not None:
+                self.balance = record.credits_remaining

@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from hashtag_tracker.collection.ports import CreditStore, SlotStore
 
@@ -210,11 +211,14 @@ class CreditBudget:
         self._pool = _Pool(month, amount, amount)
         return True
 
-    def close_pool(self) -> None:
-        """Give the pool's unused credits back and count what its records used."""
+    def close_pool(self, balance: int | None = None, now: datetime | None = None) -> int | None:
+        """Give the pool's unused credits back and count what its records used; with it the
+        account balance the provider last reported. Returns the month's credits used so far
+        when known (no pool: nothing is written, None)."""
         pool, self._pool = self._pool, None
-        if pool is not None:
-            self._store.settle_credits(pool.month, pool.reserved, pool.used)
+        if pool is None:
+            return None
+        return self._store.settle_credits(pool.month, pool.reserved, pool.used, balance, now)
 
     def reserve(self, month: str, amount: int) -> Reservation:
         pool = self._pool

@@ -64,7 +64,17 @@ class CreditStore(Protocol):
 
     def reserve_credits(self, month: str, amount: int, budget: int) -> bool: ...
 
-    def settle_credits(self, month: str, reserved: int, used: int) -> None: ...
+    def settle_credits(
+        self,
+        month: str,
+        reserved: int,
+        used: int,
+        balance: int | None = None,
+        now: datetime | None = None,
+    ) -> int | None:
+        """Count what was used; keep the provider's reported balance; return the month's
+        credits used so far when the store knows it."""
+        ...
 
 
 class CarriedCredits(Protocol):

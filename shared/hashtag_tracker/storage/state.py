@@ -159,19 +159,50 @@ class DynamoStateStore:
             ),
         )
 
-    def settle_credits(self, month: str, reserved: int, used: int) -> None:
-        """Give back what a reservation did not use, and count what it did."""
+    def settle_credits(
+        self,
+        month: str,
+        reserved: int,
+        used: int,
+        balance: int | None = None,
+        now: datetime | None = None,
+    ) -> int | None:
+        """Give back what a reservation did not use, and count what it did; with `balance`,
+        keep the account balance the provider last reported (`credits_remaining`) and when.
+        Returns the month's credits used so far (the update's own answer, no extra read)."""
+        expression = "ADD spent :refund, used :used, calls_settled :one"
+        values: dict[str, Any] = {
+            ":refund": {"N": str(used - reserved)},
+            ":used": {"N": str(used)},
+            ":one": {"N": "1"},
+        }
+        if balance is not None and now is not None:
+            # Last writer wins: concurrent batches report balances seconds apart.
+            expression += " SET balance = :balance, balance_at = :at"
+            values |= {":balance": {"N": str(balance)}, ":at": {"S": to_iso(now)}}
         with storage_errors("settling credits"):
-            self._client.update_item(
+            answer = self._client.update_item(
                 TableName=self.table_name,
                 Key={"pk": {"S": BUDGET_PK}, "sk": {"S": month}},
-                UpdateExpression="ADD spent :refund, used :used, calls_settled :one",
-                ExpressionAttributeValues={
-                    ":refund": {"N": str(used - reserved)},
-                    ":used": {"N": str(used)},
-                    ":one": {"N": "1"},
-                },
+                UpdateExpression=expression,
+                ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_NEW",
             )
+        total = answer.get("Attributes", {}).get("used", {}).get("N")
+        return int(total) if total is not None else None
+
+    def balance(self, month: str) -> tuple[int, str] | None:
+        """The provider's last reported balance this month and when (ISO), if any."""
+        with storage_errors("reading the credit balance"):
+            answer = self._client.get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": BUDGET_PK}, "sk": {"S": month}},
+                ConsistentRead=True,
+            )
+        item = answer.get("Item", {})
+        if "balance" not in item or "balance_at" not in item:
+            return None
+        return int(item["balance"]["N"]), str(item["balance_at"]["S"])
 
     # -- credits a cycle's failed deliveries spent (for its snapshot's accounting) ---------
 

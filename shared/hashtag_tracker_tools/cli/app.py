@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -367,6 +368,67 @@ def report(
         for reason in result.invalid_items:
             click.echo(f"warning: skipped: {reason}", err=True)
         sys.exit(3)
+
+
+@cli.command()
+@click.option("--state-table", envvar="STATE_TABLE", help="[env STATE_TABLE]")
+@click.option("--month", help="YYYY-MM (default: this month, UTC)")
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+@click.pass_context
+def credits(ctx: click.Context, state_table: str | None, month: str | None, as_json: bool) -> None:
+    """The month's data-API credits: used, reserved, the provider's own balance and whether
+    it lasts the month at this month's rate."""
+    from hashtag_tracker.collection.balance import outlook
+    from hashtag_tracker.storage.state import DynamoStateStore
+
+    state: CliState = ctx.obj
+    root = ctx.find_root().params
+    now = state.clock.now()
+    this_month = now.strftime("%Y-%m")
+    month = month or this_month
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise click.BadParameter(f"{month!r} is not a month like 2026-11", param_hint="--month")
+    with _one_line_errors():
+        target = resolve_target(
+            table=root.get("table"),
+            stack=root.get("stack"),
+            local=bool(root.get("local")),
+            region=root.get("region"),
+            endpoint_url=root.get("endpoint_url"),
+        )
+        name = state_table or (target.outputs or {}).get("StateTableName")
+        if not name:
+            raise TargetError(
+                "say which table: --stack/--local, or --state-table (env STATE_TABLE)"
+            )
+        store = DynamoStateStore(name, target.dynamodb())
+        spent, used = store.credits(month)
+        balance = store.balance(month)
+    projection = outlook(balance[0], used, now) if balance and month == this_month else None
+    figures = {
+        "month": month,
+        "used": used,
+        "reserved": max(0, spent - used),
+        "balance": balance[0] if balance else None,
+        "balance_at": balance[1] if balance else None,
+        "daily_rate": round(projection.daily_rate, 1) if projection else None,
+        "needed_to_month_end": round(projection.needed) if projection else None,
+        "lasts_the_month": projection.lasts if projection else None,
+    }
+    if as_json:
+        click.echo(json.dumps(figures))
+        return
+    click.echo(f"{month}: {used:,} credits used, {figures['reserved']:,} reserved by running work")
+    if balance is None:
+        click.echo("balance: not reported yet (the provider's answers carry it)")
+    else:
+        click.echo(f"balance: {balance[0]:,} credits, as the provider said at {balance[1]}")
+    if projection is not None:
+        verdict = "lasts the month" if projection.lasts else "RUNS OUT before the month ends"
+        click.echo(
+            f"at {projection.daily_rate:,.0f} a day the {projection.days_left:.1f} days left "
+            f"need about {projection.needed:,.0f}: the balance {verdict}"
+        )
 
 
 def main() -> None:

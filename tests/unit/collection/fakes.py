@@ -102,6 +102,7 @@ class FakeState:
         self.fetch_owners: dict[str, str] = {}
         self.batch_claims = 0
         self.carried: dict[str, int] = {}
+        self.balances: dict[str, int] = {}
 
     def reserve_slot(self, observed_ms: int | None, slot_ms: int, next_ms: int) -> SlotAnswer:
         if self.next_ms != observed_ms:
@@ -115,9 +116,19 @@ class FakeState:
         self.spent[month] = self.spent.get(month, 0) + amount
         return True
 
-    def settle_credits(self, month: str, reserved: int, used: int) -> None:
+    def settle_credits(
+        self,
+        month: str,
+        reserved: int,
+        used: int,
+        balance: int | None = None,
+        now: datetime | None = None,
+    ) -> int | None:
         self.spent[month] = self.spent.get(month, 0) - reserved + used
         self.used[month] = self.used.get(month, 0) + used
+        if balance is not None:
+            self.balances[month] = balance
+        return self.used[month]
 
     def claim_fetch(self, key: str, now: datetime, lease: timedelta, owner: str = "") -> bool:
         held = self.fetch_leases.get(key)

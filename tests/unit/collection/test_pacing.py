@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from hashtag_tracker.collection.pacing import (
@@ -125,9 +127,16 @@ class CountingState(FakeState):
         self.requests += 1
         return super().reserve_credits(month, amount, budget)
 
-    def settle_credits(self, month: str, reserved: int, used: int) -> None:
+    def settle_credits(
+        self,
+        month: str,
+        reserved: int,
+        used: int,
+        balance: int | None = None,
+        now: datetime | None = None,
+    ) -> int | None:
         self.requests += 1
-        super().settle_credits(month, reserved, used)
+        return super().settle_credits(month, reserved, used, balance, now)
 
 
 def test_a_batch_pool_reserves_and_settles_once_with_the_same_totals() -> None:

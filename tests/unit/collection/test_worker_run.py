@@ -71,9 +71,16 @@ class CountingCredits(FakeState):
         self.reservations.append(amount)
         return super().reserve_credits(month, amount, budget)
 
-    def settle_credits(self, month: str, reserved: int, used: int) -> None:
+    def settle_credits(
+        self,
+        month: str,
+        reserved: int,
+        used: int,
+        balance: int | None = None,
+        now: datetime | None = None,
+    ) -> int | None:
         self.settlements.append((reserved, used))
-        super().settle_credits(month, reserved, used)
+        return super().settle_credits(month, reserved, used, balance, now)
 
 
 def _batch_deps(provider: FakeProvider) -> tuple[WorkerDeps, CountingCredits]:
