@@ -64,6 +64,8 @@ class ReportSettings(FunctionSettings, frozen=True, kw_only=True):
     snapshots_table: str = field(name="SNAPSHOTS_TABLE")
     videos_table: str = field(name="VIDEOS_TABLE")
     reports_bucket: str = field(name="REPORTS_BUCKET")
+    # Where the month's credits and the provider's balance are kept; empty: not shown.
+    state_table: str = field(name="STATE_TABLE", default="")
     # Empty: the report is written to S3 but no summary is published.
     alert_topic_arn: str = field(name="ALERT_TOPIC_ARN", default="")
 

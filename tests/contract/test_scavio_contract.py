@@ -21,7 +21,7 @@ from hashtag_tracker.source.errors import (
     VideoNotFoundError,
 )
 from hashtag_tracker.source.quality import StatsQuality, classify_stats
-from hashtag_tracker.source.scavio import HASHTAG
+from hashtag_tracker.source.scavio import HASHTAG, plan_slot_seconds
 from hashtag_tracker_tools.simulator import ALWAYS, Simulator
 from tests.contract.conftest import Client
 
@@ -110,9 +110,10 @@ def test_client_hands_the_work_back_on_a_long_rate_limit(sim: Simulator, client:
 
 
 def test_client_waits_out_a_short_scaled_rate_limit(sim: Simulator) -> None:
-    # Given a 5/min plan where a minute lasts 0.5 s, and a client that really sleeps
+    # Given a 5/min plan where a minute lasts 0.5 s, and a client that really sleeps and
+    # knows the plan (one slot: 0.5 s / 5)
     sim.set_rate_limit(5, time_scale=120.0)
-    client = Client(sim, sleep=time.sleep)
+    client = Client(sim, sleep=time.sleep, min_429_wait=plan_slot_seconds(5, 0.5))
     # When 6 calls are made back to back
     results = [client.provider.hashtag_stats("steadytag") for _ in range(6)]
     # Then all succeed: the 6th waited for the window's reset after one 429

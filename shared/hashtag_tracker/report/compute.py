@@ -379,6 +379,7 @@ def build_report(
     generated_at: datetime,
     rows: Sequence[HashtagReport],
     skipped: Sequence[SkippedHashtag] = (),
+    balance: tuple[int, str] | None = None,
 ) -> Report:
     """Rank the rows, group campaigns for share of voice, total the credits."""
     ranked = rank(rows)
@@ -396,4 +397,6 @@ def build_report(
         credits_week_usd=round(credits_week * CREDIT_USD, 4),
         credits_30d=credits_30d,
         credits_30d_usd=round(credits_30d * CREDIT_USD, 4),
+        balance=balance[0] if balance else None,
+        balance_at=balance[1] if balance else None,
     )

@@ -65,6 +65,8 @@ def _overview(report: Report) -> str:
         ("credits 30 days", f"{report.credits_30d} (${report.credits_30d_usd:.2f})"),
         ("skipped", str(len(report.skipped))),
     ]
+    if report.balance is not None:
+        cards.append(("data-API balance", f"{report.balance:,} (at {report.balance_at})"))
     return (
         '<div class="cards">'
         + "".join(

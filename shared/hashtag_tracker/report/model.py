@@ -199,6 +199,10 @@ class Report(Record, frozen=True, kw_only=True):
     credits_week_usd: float = 0.0
     credits_30d: int = 0
     credits_30d_usd: float = 0.0
+    # The data-API account's balance as the provider last reported it (credits_remaining),
+    # and when (ISO); None when no answer reported one this month.
+    balance: int | None = None
+    balance_at: str | None = None
 
     @property
     def anomalies(self) -> list[HashtagReport]:

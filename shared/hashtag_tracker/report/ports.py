@@ -32,6 +32,10 @@ class ReportSources(Protocol):
         """(videos ever seen, creators ever seen), as of now."""
         ...
 
+    def account_balance(self, month: str) -> tuple[int, str] | None:
+        """The provider's last reported balance in `month` (YYYY-MM) and when, if any."""
+        ...
+
 
 class ReportSink(Protocol):
     def write(self, day: str, files: Sequence[ReportFile]) -> WrittenReport:

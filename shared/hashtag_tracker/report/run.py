@@ -104,7 +104,10 @@ def summary_text(report: Report, link: str | None, stored_at: str | None = None)
     lines = [
         f"{summary_subject(report)} (week {report.week_start:%Y-%m-%d} to "
         f"{report.as_of:%Y-%m-%d}), {len(report.hashtags)} hashtags, "
-        f"{report.credits_week} credits (${report.credits_week_usd:.2f}).",
+        f"{report.credits_week} credits (${report.credits_week_usd:.2f})"
+        + (
+            f"; data-API balance {report.balance:,} credits." if report.balance is not None else "."
+        ),
         "",
         "Top movers:",
         *(f"  {r.rank}. {_mover(r)}" for r in ranked[:SUMMARY_MOVERS]),
@@ -142,7 +145,8 @@ def make_report(
         raise ValueError("as_of must be timezone-aware")
     as_of = as_of.astimezone(UTC)
     rows, skipped, invalid = collect_rows(sources, as_of, tolerance)
-    report = build_report(as_of, generated_at or as_of, rows, skipped)
+    balance = sources.account_balance(f"{as_of:%Y-%m}")
+    report = build_report(as_of, generated_at or as_of, rows, skipped, balance)
     written = sink.write(f"{as_of:%Y-%m-%d}", render_files(report))
     metrics.add_metric(name="ReportHashtags", unit="Count", value=len(report.hashtags))
     metrics.add_metric(name="ReportAnomalies", unit="Count", value=len(report.anomalies))

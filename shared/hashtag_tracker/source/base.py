@@ -65,6 +65,13 @@ class CallRecord(Record, frozen=True):
     credits_used: int | None
     elapsed_seconds: float
     error: str | None = None
+    # True when the request went out but no answer came back (read timeout, connection
+    # dropped after sending): upstream may have charged it. False when it never left
+    # (connection refused, connect timeout) or when an answer arrived.
+    answer_lost: bool = False
+    # The balance the answer's envelope reported (`credits_remaining`); None when it did not
+    # say, or said something that is not a non-negative integer. Never invented.
+    credits_remaining: int | None = None
 
     @property
     def succeeded(self) -> bool:

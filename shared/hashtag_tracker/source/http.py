@@ -13,16 +13,32 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import urllib3
-from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProxyError,
+    TimeoutError,
+)
 
 
-class TransportTimeout(Exception):
-    """Connecting or reading took longer than the timeout."""
+class _NoAnswer(Exception):
+    """No answer came back. `sent` says whether the request may have reached the API (it
+    may then have been charged): False only when the connection was never made."""
+
+    def __init__(self, message: str, *, sent: bool = True) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
-class TransportError(Exception):
-    """No answer: the connection failed or broke. The message names only the error type
-    (urllib3's messages carry the URL, and the client keeps URLs out of its errors)."""
+class TransportTimeout(_NoAnswer):
+    """Connecting (sent=False) or reading the answer (sent=True) took longer than the timeout."""
+
+
+class TransportError(_NoAnswer):
+    """No answer: the connection failed (sent=False) or broke after sending (sent=True). The
+    message names only the error type (urllib3's messages carry the URL, and the client keeps
+    URLs out of its errors)."""
 
 
 @dataclass(frozen=True)
@@ -53,16 +69,24 @@ class Urllib3Transport:
                 url,
                 body=json.dumps(payload).encode(),
                 headers={**headers, "Content-Type": "application/json"},
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                # `total` bounds connecting plus waiting for the answer: one attempt takes
+                # about `timeout`, which the client budgets against the Lambda's time left.
+                timeout=urllib3.Timeout(connect=timeout, read=timeout, total=timeout),
                 retries=False,
                 redirect=False,
             )
         except NewConnectionError:  # a subclass of the connect timeout, but a refusal
-            raise TransportError("NewConnectionError") from None
+            raise TransportError("NewConnectionError", sent=False) from None
+        except ConnectTimeoutError:
+            raise TransportTimeout("connect timed out", sent=False) from None
         except TimeoutError:
-            raise TransportTimeout("timed out") from None
+            raise TransportTimeout("timed out", sent=True) from None
+        except ProxyError:
+            raise TransportError("ProxyError", sent=False) from None
         except HTTPError as exc:
-            raise TransportError(type(exc).__name__) from None
+            # Dropped or reset after the request went out (ProtocolError, SSL, ...): it may
+            # have been answered and charged upstream.
+            raise TransportError(type(exc).__name__, sent=True) from None
         return HttpAnswer(
             response.status, response.headers, response.data.decode("utf-8", "replace")
         )

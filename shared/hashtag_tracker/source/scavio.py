@@ -1,24 +1,35 @@
 """The Scavio TikTok API client: POST + JSON, bounded retries, typed errors, credits counted.
 
 Behaviour per answer (every HTTP attempt first passes through `before_call`, the pacing
-hook, and is reported to `on_call`):
+hook, and is reported to `on_call` as a CallRecord):
 - 2xx: parsed strictly (see shapes.py); unreadable → MalformedResponseError, not retried
   here (a retry costs another credit; the worker retries through its queue).
 - 401/403 → AuthError; 402 → OutOfCreditsError; 404 → Hashtag/VideoNotFoundError;
   400 and other 4xx → BadRequestError. None is retried.
-- 429 → waits out X-RateLimit-Reset / Retry-After only when the wait is short and the
-  invocation has the time; otherwise RateLimitedError (hand the work back).
-- 5xx, timeouts, connection errors → retried with exponential backoff and full jitter,
-  at most `max_retries` times, never sleeping past `remaining_seconds()`.
+- 429 → never retried at once. The wait is what the answer asks for, Retry-After first
+  (seconds or an HTTP date), else X-RateLimit-Reset (unix time), and never less than one
+  slot of the plan (`min_429_wait`, the plan's window / its calls: 6 s at 10 a minute),
+  so a reset that is missing or already past (clock skew) still waits. The wait is slept
+  when it is at most `max_rate_limit_wait` and fits the invocation's remaining time;
+  otherwise RateLimitedError(wait) hands the work back.
+- 5xx, timeouts, connection errors → retried with exponential backoff and full jitter:
+  before retry n (1..max_retries) the client sleeps jitter() · min(backoff_cap,
+  backoff_base · 2^(n-1)), at least a 5xx's own Retry-After (up to backoff_cap). The
+  rate-limit headers play no part. After max_retries + 1 attempts → TransientError.
+- Time: no attempt starts unless `remaining_seconds()` leaves its timeout plus a margin,
+  and no sleep is taken unless the attempt after it fits too (else DeadlineError, or
+  RateLimitedError for a 429): the whole call stays within the Lambda's remaining time.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, NoReturn, TypeVar
 
@@ -60,7 +71,18 @@ MAX_VIDEO_PAGE = 30
 MAX_COMMENT_PAGE = 50
 # Keep this much invocation time for the caller to record the outcome after we give up.
 DEADLINE_MARGIN_SECONDS = 2.0
+# One slot of the default plan (10 calls a minute): the shortest wait after any 429.
+DEFAULT_MIN_429_WAIT = 60.0 / 10
 _MAX_MESSAGE = 200
+# An answer whose body is not JSON (json.loads failed).
+_NOT_JSON = object()
+
+
+def plan_slot_seconds(calls: int, window_seconds: float) -> float:
+    """One slot of a plan, the shortest wait after a 429: its window over its calls."""
+    if calls < 1 or window_seconds <= 0:
+        raise ValueError("a plan has at least 1 call in a window longer than 0 s")
+    return window_seconds / calls
 
 
 PageT = TypeVar("PageT", VideoPage, CommentPage)
@@ -88,10 +110,10 @@ _COMMENTS = _Paged(
 class _Retryable(Exception):
     """An attempt that may succeed if repeated (5xx, timeout, connection error)."""
 
-    def __init__(self, reason: str, status: int | None, wait_hint: float | None = None) -> None:
+    def __init__(self, reason: str, status: int | None, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.status = status
-        self.wait_hint = wait_hint
+        self.retry_after = retry_after
 
 
 def _scrub(text: str, secret: str) -> str:
@@ -101,23 +123,52 @@ def _scrub(text: str, secret: str) -> str:
     return text[:_MAX_MESSAGE]
 
 
-def _header_seconds(headers: Mapping[str, str], now_unix: float) -> float | None:
-    """Seconds to wait from X-RateLimit-Reset (unix time) or Retry-After (seconds or date)."""
-    reset = headers.get("X-RateLimit-Reset")
-    if reset is not None:
-        try:
-            return max(0.0, float(reset) - now_unix)
-        except ValueError:
-            pass
-    retry_after = headers.get("Retry-After")
-    if retry_after is not None:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - now_unix)
-            except (TypeError, ValueError):
-                return None
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def retry_after_seconds(headers: Mapping[str, str], now_unix: float) -> float | None:
+    """Seconds a Retry-After asks for (delta-seconds or an HTTP date); None when absent or
+    unreadable. A date in the past asks for 0."""
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    seconds = _finite(value)
+    if seconds is not None:
+        return max(0.0, seconds)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": HTTP dates are GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now_unix)
+
+
+def reset_seconds(headers: Mapping[str, str], now_unix: float) -> float | None:
+    """Seconds until X-RateLimit-Reset (unix time); None when absent or unreadable, 0 when
+    already past (clock skew between the API and us)."""
+    value = headers.get("X-RateLimit-Reset")
+    at = None if value is None else _finite(value)
+    return None if at is None else max(0.0, at - now_unix)
+
+
+def _json_body(text: str) -> Any:
+    """The decoded body, or _NOT_JSON."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def _whole(value: Any) -> int | None:
+    """A non-negative int as the envelope carries it, else None (never a guess)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
     return None
 
 
@@ -127,24 +178,32 @@ def _credits_said(body: Any) -> int | None:
         return None
     if "credits_used" not in body:
         return shapes.DEFAULT_CREDITS_PER_CALL
-    value = body["credits_used"]
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return _whole(body["credits_used"])
 
 
-def _error_text(answer: HttpAnswer) -> str:
+def _credits_remaining(body: Any) -> int | None:
+    """The balance the envelope reports, when it does as a non-negative integer."""
+    return _whole(body.get("credits_remaining")) if isinstance(body, dict) else None
+
+
+def _error_text(status: int, body: Any) -> str:
     """The `error.code: message` of an error envelope, or the status alone."""
-    try:
-        body = json.loads(answer.text)
-    except ValueError:
-        return f"HTTP {answer.status}"
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
-        return f"HTTP {answer.status} {error.get('code', '')}: {error.get('message', '')}"
-    return f"HTTP {answer.status}"
+        return f"HTTP {status} {error.get('code', '')}: {error.get('message', '')}"
+    return f"HTTP {status}"
 
 
 class ScavioProvider(Provider):
-    """The Scavio implementation of Provider."""
+    """The Scavio implementation of Provider.
+
+    Timing settings: `timeout` per attempt (connect + answer); `max_retries` retries of 5xx,
+    timeouts and connection errors (and of short 429 waits), so max_retries + 1 attempts;
+    `backoff_base`, `backoff_cap` of the full-jitter backoff; `min_429_wait` one slot of
+    the plan (see plan_slot_seconds); `max_rate_limit_wait` the longest 429 wait slept
+    in-call. `sleep`, `jitter` (uniform in [0, 1); else `rng`'s), `wall_time` and
+    `monotonic` are injectable so tests assert exact waits without sleeping.
+    """
 
     def __init__(
         self,
@@ -159,14 +218,18 @@ class ScavioProvider(Provider):
         on_call: Callable[[CallRecord], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        jitter: Callable[[], float] | None = None,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
+        min_429_wait: float = DEFAULT_MIN_429_WAIT,
         max_rate_limit_wait: float = 5.0,
         wall_time: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if timeout <= 0 or max_retries < 0:
             raise ValueError("timeout must be > 0 and max_retries >= 0")
+        if backoff_base < 0 or backoff_cap < 0 or min_429_wait <= 0:
+            raise ValueError("backoffs must be >= 0 and min_429_wait > 0 (never retry at once)")
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._transport = transport or Urllib3Transport()
@@ -176,9 +239,10 @@ class ScavioProvider(Provider):
         self._before_call = before_call
         self._on_call = on_call
         self._sleep = sleep
-        self._rng = rng or random.Random()
+        self._jitter = jitter or (rng or random.Random()).random
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
+        self._min_429_wait = min_429_wait
         self._max_rate_limit_wait = max_rate_limit_wait
         self._wall_time = wall_time
         self._monotonic = monotonic
@@ -216,30 +280,32 @@ class ScavioProvider(Provider):
         parse: Callable[[Any], Any],
     ) -> Any:
         """POST until a final answer; returns the parsed result of a 2xx answer."""
-        delay = 0.0
-        last: Exception | None = None
-        for attempt in range(self._max_retries + 1):
-            if attempt:
-                self._wait(delay, endpoint, last)
+        attempts = self._max_retries + 1
+        for attempt in range(1, attempts + 1):
             self._ensure_time_for_call(endpoint)
             try:
                 return self._attempt(endpoint, payload, not_found, parse)
             except _Retryable as exc:
-                last = exc
-                delay = self._backoff(attempt + 1, exc.wait_hint)
+                if attempt == attempts:
+                    raise TransientError(
+                        f"{endpoint}: gave up after {attempts} attempts ({exc})",
+                        status=exc.status,
+                    ) from None
                 logger.warning(
-                    "data API attempt failed; retrying if allowed",
-                    extra={"endpoint": endpoint, "status": exc.status, "attempt": attempt + 1},
+                    "data API attempt failed; retrying",
+                    extra={"endpoint": endpoint, "status": exc.status, "attempt": attempt},
                 )
+                self._sleep_before_retry(endpoint, self._backoff(attempt, exc.retry_after), exc)
             except RateLimitedError as exc:
-                last = exc
-                delay = self._rate_limit_wait(exc)
-        if isinstance(last, RateLimitedError):
-            raise last
-        status = last.status if isinstance(last, _Retryable) else None
-        raise TransientError(
-            f"{endpoint}: gave up after {self._max_retries + 1} attempts ({last})", status=status
-        )
+                wait = self._rate_limit_wait(exc)  # raises exc when the wait is not slept
+                if attempt == attempts:
+                    raise
+                logger.warning(
+                    "data API rate limited; waiting",
+                    extra={"endpoint": endpoint, "wait_seconds": wait, "attempt": attempt},
+                )
+                self._sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _attempt(
         self,
@@ -255,56 +321,67 @@ class ScavioProvider(Provider):
             self._ensure_time_for_call(endpoint)
         started = self._monotonic()
         try:
-            answer = self._post(endpoint, payload, key)
-        except _Retryable as exc:
-            self._record(endpoint, None, None, started, str(exc))
-            raise
-        credits: int | None = None
-        try:
-            body = self._judge(endpoint, answer, key, not_found)
-            credits = _credits_said(body)
-            result = parse(body)
-        except MalformedResponseError as exc:
-            self._record(endpoint, answer.status, credits, started, type(exc).__name__)
-            raise type(exc)(f"{endpoint}: {exc}", status=answer.status) from None
-        except SourceError as exc:
-            self._record(endpoint, answer.status, None, started, type(exc).__name__)
-            raise
-        except _Retryable as exc:
-            self._record(endpoint, answer.status, None, started, str(exc))
-            raise
-        self._record(endpoint, answer.status, credits, started, None)
-        return result
-
-    def _post(self, endpoint: str, payload: dict[str, Any], key: str) -> HttpAnswer:
-        try:
-            return self._transport.post_json(
+            answer = self._transport.post_json(
                 self._base_url + endpoint,
                 payload,
                 {"Authorization": f"Bearer {key}"},
                 self._timeout,
             )
-        except TransportTimeout:
-            raise _Retryable("timed out", None) from None
-        except TransportError as exc:
-            raise _Retryable(f"connection failed ({exc})", None) from None
+        except (TransportTimeout, TransportError) as exc:
+            timed_out = isinstance(exc, TransportTimeout)
+            reason = "timed out" if timed_out else f"connection failed ({exc})"
+            self._record(endpoint, None, None, started, reason, lost=exc.sent)
+            raise _Retryable(reason, None) from None
+        body = _json_body(answer.text)
+        balance = _credits_remaining(body)
+        credits: int | None = None
+        try:
+            checked = self._judge(endpoint, answer, body, key, not_found)
+            credits = _credits_said(checked)
+            try:
+                result = parse(checked)
+            except MalformedResponseError as exc:
+                # shapes.py names the field; the endpoint is named here, once.
+                raise MalformedResponseError(f"{endpoint}: {exc}", status=answer.status) from None
+        except MalformedResponseError as exc:
+            self._record(endpoint, answer.status, credits, started, type(exc).__name__, balance)
+            raise
+        except SourceError as exc:
+            self._record(endpoint, answer.status, None, started, type(exc).__name__, balance)
+            raise
+        except _Retryable as exc:
+            self._record(endpoint, answer.status, None, started, str(exc), balance)
+            raise
+        self._record(endpoint, answer.status, credits, started, None, balance)
+        return result
 
     def _judge(
-        self, endpoint: str, answer: HttpAnswer, key: str, not_found: type[NotFoundError]
+        self,
+        endpoint: str,
+        answer: HttpAnswer,
+        body: Any,
+        key: str,
+        not_found: type[NotFoundError],
     ) -> Any:
+        """The body of a usable 2xx answer; raises the typed error of any other."""
         status = answer.status
         if 200 <= status < 300:
-            return self._decode(endpoint, answer, key)
+            return self._decode(endpoint, answer, body, key)
         if status >= 500:
-            wait = _header_seconds(answer.headers, self._wall_time())
-            raise _Retryable(f"HTTP {status}", status, wait_hint=wait)
-        self._raise_for_client_error(endpoint, answer, key, not_found)
+            wait = retry_after_seconds(answer.headers, self._wall_time())
+            raise _Retryable(f"HTTP {status}", status, retry_after=wait)
+        self._raise_for_client_error(endpoint, answer, body, key, not_found)
 
     def _raise_for_client_error(
-        self, endpoint: str, answer: HttpAnswer, key: str, not_found: type[NotFoundError]
+        self,
+        endpoint: str,
+        answer: HttpAnswer,
+        body: Any,
+        key: str,
+        not_found: type[NotFoundError],
     ) -> NoReturn:
         status = answer.status
-        message = f"{endpoint}: {_scrub(_error_text(answer), key)}"
+        message = f"{endpoint}: {_scrub(_error_text(status, body), key)}"
         if status in (401, 403):
             raise AuthError(message, status=status)
         if status == 402:
@@ -312,28 +389,24 @@ class ScavioProvider(Provider):
         if status == 404:
             raise not_found(message, status=status)
         if status == 429:
-            wait = _header_seconds(answer.headers, self._wall_time())
-            # No header at all: a full window is the safe guess.
-            raise RateLimitedError(60.0 if wait is None else wait, message)
+            raise RateLimitedError(self._429_wait(answer.headers), message)
         raise BadRequestError(message, status=status)
 
-    def _decode(self, endpoint: str, answer: HttpAnswer, key: str) -> Any:
-        try:
-            body = json.loads(answer.text)
-        except ValueError:
+    def _decode(self, endpoint: str, answer: HttpAnswer, body: Any, key: str) -> Any:
+        if body is _NOT_JSON:
             raise MalformedResponseError(
                 f"{endpoint}: answer is not JSON ({len(answer.text)} bytes)", status=answer.status
-            ) from None
+            )
         if isinstance(body, dict) and "error" in body and "data" not in body:
             # An error envelope with a 2xx status: trust the envelope's code.
             code = body["error"].get("code") if isinstance(body["error"], dict) else None
             mapped = {"unauthorized": 401, "forbidden": 403, "insufficient_credits": 402}
             if code in mapped:
                 forged = HttpAnswer(mapped[code], answer.headers, answer.text)
-                self._raise_for_client_error(endpoint, forged, key, NotFoundError)
+                self._raise_for_client_error(endpoint, forged, body, key, NotFoundError)
             raise MalformedResponseError(
                 f"{endpoint}: error envelope with HTTP {answer.status}: "
-                f"{_scrub(_error_text(answer), key)}",
+                f"{_scrub(_error_text(answer.status, body), key)}",
                 status=answer.status,
             )
         return body
@@ -345,20 +418,42 @@ class ScavioProvider(Provider):
         credits: int | None,
         started: float,
         error: str | None,
+        balance: int | None = None,
+        *,
+        lost: bool = False,
     ) -> None:
         if self._on_call is not None:
             elapsed = max(0.0, self._monotonic() - started)
-            self._on_call(CallRecord(endpoint, status, credits, elapsed, error))
+            self._on_call(
+                CallRecord(
+                    endpoint,
+                    status,
+                    credits,
+                    elapsed,
+                    error,
+                    answer_lost=lost,
+                    credits_remaining=balance,
+                )
+            )
 
     # -- time --------------------------------------------------------------------------
 
-    def _backoff(self, attempt: int, hint: float | None) -> float:
-        """Full jitter: uniform(0, min(cap, base * 2^(attempt-1))), at least the server's hint."""
-        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
-        delay = self._rng.uniform(0, ceiling)
-        if hint is not None:
-            delay = max(delay, min(hint, self._backoff_cap))
+    def _backoff(self, retry: int, retry_after: float | None) -> float:
+        """Full jitter: jitter() · min(cap, base · 2^(retry-1)); at least a 5xx's own
+        Retry-After, up to the cap. The rate-limit headers play no part."""
+        ceiling = min(self._backoff_cap, self._backoff_base * 2.0 ** (retry - 1))
+        delay = min(1.0, max(0.0, self._jitter())) * ceiling
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self._backoff_cap))
         return delay
+
+    def _429_wait(self, headers: Mapping[str, str]) -> float:
+        """Retry-After first, then X-RateLimit-Reset, never less than one slot of the plan."""
+        now = self._wall_time()
+        asked = retry_after_seconds(headers, now)
+        if asked is None:
+            asked = reset_seconds(headers, now)
+        return max(self._min_429_wait, asked or 0.0)
 
     def _time_left(self) -> float | None:
         return None if self._remaining is None else self._remaining()
@@ -370,7 +465,8 @@ class ScavioProvider(Provider):
                 f"{endpoint}: {left:.1f}s left, a call may take {self._timeout:.0f}s"
             )
 
-    def _wait(self, seconds: float, endpoint: str, cause: Exception | None) -> None:
+    def _sleep_before_retry(self, endpoint: str, seconds: float, cause: _Retryable) -> None:
+        """Sleep, unless the sleep and the attempt after it do not fit the time left."""
         left = self._time_left()
         needed = seconds + self._timeout + DEADLINE_MARGIN_SECONDS
         if left is not None and left < needed:
@@ -382,7 +478,7 @@ class ScavioProvider(Provider):
             self._sleep(seconds)
 
     def _rate_limit_wait(self, exc: RateLimitedError) -> float:
-        """A short reset is slept through when there is time; otherwise hand the work back."""
+        """A short wait is slept through when there is time; otherwise hand the work back."""
         wait = exc.retry_after_seconds
         left = self._time_left()
         fits = left is None or left >= wait + self._timeout + DEADLINE_MARGIN_SECONDS

@@ -32,16 +32,41 @@ def _first(obj: Mapping[str, Any], *keys: str) -> Any:
     return _MISSING
 
 
+_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),  # before int: a bool is an int
+    (Mapping, "an object"),
+    (list, "a list"),
+    (str, "a string"),
+    (int, "an integer"),
+    (float, "a number"),
+)
+
+
+def found(value: Any) -> str:
+    """What a field holds, for error messages: its kind, never its content (server text may
+    echo the key back, and the client keeps it out of its errors)."""
+    if value is _MISSING:
+        return "missing"
+    if value is None:
+        return "null"
+    if value == "":
+        return "an empty string"
+    for kind, name in _KINDS:
+        if isinstance(value, kind):
+            return name
+    return f"a {type(value).__name__}"
+
+
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise MalformedResponseError(f"{where}: expected an object, got {type(value).__name__}")
+        raise MalformedResponseError(f"{where}: expected an object, found {found(value)}")
     return value
 
 
 def count(value: Any, where: str) -> int:
     """A non-negative integer from an int, an integral float or a digit string (statsV2)."""
     if isinstance(value, bool) or value is _MISSING or value is None:
-        raise MalformedResponseError(f"{where}: missing or not a number")
+        raise MalformedResponseError(f"{where}: expected a whole number, found {found(value)}")
     if isinstance(value, int):
         number = value
     elif isinstance(value, float) and value.is_integer():
@@ -49,13 +74,21 @@ def count(value: Any, where: str) -> int:
     elif isinstance(value, str) and _is_plain_digits(value.strip()):
         number = int(value.strip())
     else:
-        raise MalformedResponseError(f"{where}: not a whole number ({type(value).__name__})")
+        raise MalformedResponseError(f"{where}: expected a whole number, found {_kind(value)}")
     if number < 0:
         raise MalformedResponseError(f"{where}: negative count")
     if number >= MAX_COUNT:
         # No TikTok counter comes near this, and DynamoDB numbers stop at 38 digits.
         raise MalformedResponseError(f"{where}: implausibly large count")
     return number
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, float):
+        return "a fractional or non-finite number"
+    if isinstance(value, str):
+        return "a string that is not a whole number"
+    return found(value)
 
 
 def _is_plain_digits(text: str) -> bool:
@@ -73,7 +106,7 @@ def optional_count(value: Any, where: str) -> int | None:
 
 def identifier(value: Any, where: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
-        raise MalformedResponseError(f"{where}: missing or not an id")
+        raise MalformedResponseError(f"{where}: expected an id, found {found(value)}")
     return str(value)
 
 
@@ -81,7 +114,7 @@ def optional_text(value: Any, where: str) -> str | None:
     if value is _MISSING or value is None:
         return None
     if not isinstance(value, str):
-        raise MalformedResponseError(f"{where}: not text")
+        raise MalformedResponseError(f"{where}: expected text, found {found(value)}")
     return value
 
 
@@ -116,25 +149,28 @@ def hashtag_stats(body: Any) -> HashtagStats:
     info = _first(data, "challengeInfo", "challenge_info")
     if info is not _MISSING:
         info = _mapping(info, "data.challengeInfo")
-        challenge = _mapping(_first(info, "challenge"), "data.challengeInfo.challenge")
+        challenge_at = "data.challengeInfo.challenge"
+        challenge = _mapping(_first(info, "challenge"), challenge_at)
         stats = _first(info, "stats", "statsV2")
         where = "data.challengeInfo.stats"
     elif "challenge" in data:
-        challenge = _mapping(data["challenge"], "data.challenge")
+        challenge_at = "data.challenge"
+        challenge = _mapping(data["challenge"], challenge_at)
         stats = _first(data, "stats", "statsV2")
         if stats is _MISSING:
             stats = _first(challenge, "stats", "statsV2")
         where = "data.stats"
     elif "stats" in data:
+        challenge_at = "data"
         challenge = data
         stats = data["stats"]
         where = "data.stats"
     else:
-        raise MalformedResponseError("hashtag answer: no challengeInfo, challenge or stats")
+        raise MalformedResponseError("data: none of challengeInfo, challenge or stats is there")
     stats = _mapping(stats, where)
     return HashtagStats(
-        hashtag_id=identifier(_first(challenge, "id", "cid", "challenge_id"), "challenge.id"),
-        title=optional_text(_first(challenge, "title", "cha_name", "name"), "challenge.title")
+        hashtag_id=identifier(_first(challenge, "id", "cid", "challenge_id"), f"{challenge_at}.id"),
+        title=optional_text(_first(challenge, "title", "cha_name", "name"), f"{challenge_at}.title")
         or "",
         views=count(_first(stats, "viewCount", "view_count"), f"{where}.viewCount"),
         videos=count(_first(stats, "videoCount", "video_count"), f"{where}.videoCount"),
@@ -152,7 +188,9 @@ def _paging(data: Mapping[str, Any], where: str) -> tuple[str, bool]:
     elif isinstance(has_more_raw, int) and has_more_raw in (0, 1):
         has_more = bool(has_more_raw)
     else:
-        raise MalformedResponseError(f"{where}.has_more: not 0/1")
+        raise MalformedResponseError(
+            f"{where}.has_more: expected 0/1 or a boolean, found {found(has_more_raw)}"
+        )
     cursor_raw = _first(data, "cursor")
     if cursor_raw is _MISSING or cursor_raw is None:
         if has_more:
@@ -167,7 +205,9 @@ def _list(data: Mapping[str, Any], keys: Sequence[str], where: str) -> list[Any]
         # An empty page: TikTok answers null rather than [] when a list is empty.
         return []
     if not isinstance(items, list):
-        raise MalformedResponseError(f"{where}: no list under {'/'.join(keys)}")
+        raise MalformedResponseError(
+            f"{where}: expected a list (under {' or '.join(keys)}), found {found(items)}"
+        )
     return items
 
 
@@ -235,7 +275,7 @@ def comment(raw: Any, where: str) -> Comment:
     user = _mapping(_first(raw, "user", "author"), f"{where}.user")
     text = _first(raw, "text")
     if not isinstance(text, str):
-        raise MalformedResponseError(f"{where}.text: missing or not text")
+        raise MalformedResponseError(f"{where}.text: expected text, found {found(text)}")
     return Comment(
         comment_id=identifier(_first(raw, "cid", "id", "comment_id"), f"{where}.cid"),
         text=text,

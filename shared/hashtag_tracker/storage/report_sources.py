@@ -26,6 +26,12 @@ class _TrackedScan(Protocol):
     def scan(self) -> Iterator[ScanResult]: ...
 
 
+class _Balances(Protocol):
+    """The month's credit counter in the State table (DynamoStateStore)."""
+
+    def balance(self, month: str) -> tuple[int, str] | None: ...
+
+
 class DynamoReportSources:
     """ReportSources over the project's stores (DynamoDB in AWS and in the local stack)."""
 
@@ -34,10 +40,12 @@ class DynamoReportSources:
         hashtags: _TrackedScan,
         snapshots: DynamoSnapshotStore,
         ledger: DynamoVideoLedger,
+        balances: _Balances | None = None,
     ):
         self._hashtags = hashtags
         self._snapshots = snapshots
         self._ledger = ledger
+        self._balances = balances
 
     def tracked(self) -> Iterable[ScanResult]:
         return self._hashtags.scan()
@@ -52,3 +60,6 @@ class DynamoReportSources:
 
     def ledger_totals(self, hashtag: str) -> tuple[int, int]:
         return self._ledger.totals(hashtag)
+
+    def account_balance(self, month: str) -> tuple[int, str] | None:
+        return self._balances.balance(month) if self._balances is not None else None

@@ -11,6 +11,7 @@ from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.report_sources import DynamoReportSources
 from hashtag_tracker.storage.reports import S3ReportStore, SnsReportTopic
 from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
+from hashtag_tracker.storage.state import DynamoStateStore
 from hashtag_tracker.storage.videos import DynamoVideoLedger
 
 
@@ -29,6 +30,7 @@ def make_report_deps(settings: ReportSettings, clock: Clock | None = None) -> Re
             DynamoHashtagStore(settings.hashtags_table),
             DynamoSnapshotStore(settings.snapshots_table),
             DynamoVideoLedger(settings.videos_table),
+            DynamoStateStore(settings.state_table) if settings.state_table else None,
         ),
         sink=S3ReportStore(settings.reports_bucket),
         publisher=SnsReportTopic(settings.alert_topic_arn) if settings.alert_topic_arn else None,

@@ -20,7 +20,7 @@ from hashtag_tracker.collection.worker import AlertHook, WorkerDeps
 from hashtag_tracker.config import WorkerSettings
 from hashtag_tracker.observability import logger
 from hashtag_tracker.source.http import Urllib3Transport
-from hashtag_tracker.source.scavio import ScavioProvider
+from hashtag_tracker.source.scavio import ScavioProvider, plan_slot_seconds
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.queue import SqsFetchQueue
 from hashtag_tracker.storage.secrets import load_api_key
@@ -73,6 +73,10 @@ class WorkerContainer:
             ),
             on_call=meter.record,
             transport=self.transport,
+            # A 429 waits at least one slot of the plan, never retries at once.
+            min_429_wait=plan_slot_seconds(
+                config.rate_limit_per_minute, config.rate_window_seconds
+            ),
             **self.provider_options,
         )
         return WorkerDeps(

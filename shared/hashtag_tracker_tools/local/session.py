@@ -120,6 +120,8 @@ class SessionOptions:
     log_stream: IO[str] | None = None
     # Worker containers polling the fetch queue at once (the event source's MaximumConcurrency).
     workers: int = 1
+    # moto in a child process (see MotoServer): for runs whose timing matters.
+    moto_in_process: bool = True
     extra_parameters: dict[str, str] = field(default_factory=dict)
 
 
@@ -151,7 +153,7 @@ class LocalSession:
         opts = self.options
         logging.getLogger("moto").setLevel(logging.ERROR)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        moto = self._stack.enter_context(MotoServer())
+        moto = self._stack.enter_context(MotoServer(process=not self.options.moto_in_process))
         self.simulator = self._stack.enter_context(
             Simulator(
                 self.clock,

@@ -16,7 +16,11 @@ import io
 import json
 import logging
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -30,6 +34,8 @@ REGION = "us-east-1"
 STACK_NAME = "hashtag-tracker"
 ARTIFACT_BUCKET = "local-sam-artifacts"
 DEFAULT_STATE_DIR = Path(".tracker-local")
+# A child moto server imports moto and werkzeug first: a few seconds on a loaded machine.
+MOTO_START_SECONDS = 60.0
 # Dummy credentials: moto accepts any, and they keep boto3 from looking for real ones.
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -322,11 +328,62 @@ def _threaded_moto_server(port: int) -> Any:
     return _Server(ip_address="127.0.0.1", port=port, verbose=False)
 
 
-class MotoServer:
-    """moto's threaded server on loopback; `endpoint_url` once started."""
+class _MotoProcess:
+    """The same server (app and DynamoDB lock) in a child process: its threads then never
+    wait for the GIL behind the caller's (the simulator's, the runner's), and the caller's
+    never wait behind moto's."""
 
-    def __init__(self, port: int = 0) -> None:
-        self._server = _threaded_moto_server(port)
+    def __init__(self, port: int) -> None:
+        if not port:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = int(probe.getsockname()[1])
+        self._port = port
+        self._child: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        code = (
+            "import logging, threading, warnings\n"
+            "logging.getLogger('werkzeug').setLevel(logging.ERROR)\n"
+            "logging.getLogger('moto').setLevel(logging.ERROR)\n"
+            "warnings.filterwarnings('ignore', module='moto.cloudformation')\n"
+            "from hashtag_tracker_tools.local.stack import _threaded_moto_server\n"
+            f"_threaded_moto_server({self._port}).start()\n"
+            "threading.Event().wait()\n"
+        )
+        self._child = subprocess.Popen([sys.executable, "-c", code])  # noqa: S603
+        deadline = time.monotonic() + MOTO_START_SECONDS
+        while time.monotonic() < deadline:
+            if self._child.poll() is not None:
+                raise LocalStackError(f"the moto server process exited ({self._child.returncode})")
+            try:
+                socket.create_connection(("127.0.0.1", self._port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise LocalStackError(f"the moto server process did not listen in {MOTO_START_SECONDS} s")
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        return "127.0.0.1", self._port
+
+    def stop(self) -> None:
+        if self._child is not None:
+            self._child.terminate()
+            self._child.wait(timeout=10)
+            self._child = None
+
+
+class MotoServer:
+    """moto's threaded server on loopback; `endpoint_url` once started.
+
+    In this process by default (tests and the bench reach moto's backends directly), or with
+    `process=True` in a child process, for runs whose timing matters (concurrent worker
+    containers against a time-scaled rate limit: tests/e2e/test_collection_cycle.py).
+    """
+
+    def __init__(self, port: int = 0, *, process: bool = False) -> None:
+        self._server: Any = _MotoProcess(port) if process else _threaded_moto_server(port)
         self.endpoint_url = ""
 
     def start(self) -> MotoServer:

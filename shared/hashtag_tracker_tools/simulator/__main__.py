@@ -18,7 +18,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate-limit", type=int, default=None, help="calls per minute (5, 10)")
     parser.add_argument("--time-scale", type=float, default=1.0, help="60: a minute lasts 1 s")
     parser.add_argument("--api-key", default=None, help="the key clients must send")
-    parser.add_argument("--credits", type=int, default=200_000, help="account balance")
+    parser.add_argument("--credits", type=int, default=200_000, help="the plan's allowance")
+    parser.add_argument("--plan", default="simulated", help="plan name GET /api/v1/usage tells")
     return parser.parse_args(argv)
 
 
@@ -30,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate_limit_per_minute=args.rate_limit,
         time_scale=args.time_scale,
         credits=args.credits,
+        plan=args.plan,
     )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

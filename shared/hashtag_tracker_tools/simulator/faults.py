@@ -1,7 +1,8 @@
 """Fault knobs of the simulator and its plan rate limit (a sliding window on real time).
 
 A knob's value is how many of the next matching answers it spoils (ALWAYS = every one).
-Knobs are set globally or per hashtag; a per-hashtag knob is used first.
+Knobs are set globally or per hashtag; a per-hashtag knob is used first. A few settings
+shape what a knob does (`slow_seconds`; the headers of a scripted 429).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from email.utils import formatdate
 from typing import Any
 
 ALWAYS = -1
@@ -22,10 +24,15 @@ KNOBS: dict[str, frozenset[str] | None] = {
     "out_of_credits": None,  # 402
     "server_errors": None,  # 500 (a burst of N)
     "slow": None,  # answer after `slow_seconds` (real time): a timeout for short client timeouts
+    "drop": None,  # read the request, then hang up without answering (an answer lost)
+    "rate_limited": None,  # 429 whatever the plan, with the scripted headers below
     "malformed_json": None,  # 200 with a body that is not JSON
     "missing_fields": None,  # 200 with a documented field removed
     "zero_videos": frozenset({"hashtag"}),  # the upstream glitch: videoCount 0
     "zero_views": frozenset({"hashtag"}),  # viewCount 0
+    # The glitch on a hashtag's first stats answer: videoCount 0 and viewCount 0. Used up
+    # only by a first answer (the simulator has not answered that hashtag's stats before).
+    "zero_first": frozenset({"hashtag"}),
     "counts_down": frozenset({"hashtag"}),  # videos/views lower than before (deleted videos)
 }
 
@@ -37,12 +44,22 @@ class Faults:
     out_of_credits: int = 0
     server_errors: int = 0
     slow: int = 0
+    drop: int = 0
+    rate_limited: int = 0
     malformed_json: int = 0
     missing_fields: int = 0
     zero_videos: int = 0
     zero_views: int = 0
+    zero_first: int = 0
     counts_down: int = 0
     slow_seconds: float = 2.0
+    # The headers of a scripted 429 (`rate_limited`). Retry-After: seconds to ask for (None:
+    # no header), sent as delta-seconds or as an HTTP date (`retry_after_form`).
+    retry_after_seconds: float | None = 1.0
+    retry_after_form: str = "seconds"
+    # X-RateLimit-Reset: seconds from now, negative for a reset already past (a clock
+    # skewed behind the client's); None: no header.
+    reset_in_seconds: float | None = 1.0
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -54,12 +71,45 @@ def _checked(knobs: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown fault knobs: {', '.join(sorted(unknown))}")
     for name, value in knobs.items():
-        if name == "slow_seconds":
-            if not isinstance(value, (int, float)) or value < 0:
-                raise ValueError("slow_seconds must be a number >= 0")
+        if name in SETTINGS:
+            SETTINGS[name](value)
         elif isinstance(value, bool) or not isinstance(value, int) or value < ALWAYS:
             raise ValueError(f"{name} must be a count of answers, or {ALWAYS} for always")
     return dict(knobs)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_slow(value: Any) -> None:
+    if not _number(value) or value < 0:
+        raise ValueError("slow_seconds must be a number >= 0")
+
+
+def _check_retry_after(value: Any) -> None:
+    if value is not None and (not _number(value) or value < 0):
+        raise ValueError("retry_after_seconds must be a number >= 0, or null for no header")
+
+
+def _check_form(value: Any) -> None:
+    if value not in RETRY_AFTER_FORMS:
+        raise ValueError(f"retry_after_form must be one of {', '.join(RETRY_AFTER_FORMS)}")
+
+
+def _check_reset(value: Any) -> None:
+    if value is not None and not _number(value):
+        raise ValueError("reset_in_seconds must be a number (< 0: past), or null for no header")
+
+
+RETRY_AFTER_FORMS = ("seconds", "date")
+# Fields of Faults that are settings, not counts of answers, and how each is checked.
+SETTINGS: dict[str, Callable[[Any], None]] = {
+    "slow_seconds": _check_slow,
+    "retry_after_seconds": _check_retry_after,
+    "retry_after_form": _check_form,
+    "reset_in_seconds": _check_reset,
+}
 
 
 class FaultBook:
@@ -141,6 +191,30 @@ class SlidingWindowLimit:
         self._accepted.append(now)
         reset = self._accepted[0] + self.window - now
         return Verdict(True, self.limit, self.limit - len(self._accepted), reset)
+
+
+def unix_header(at: float) -> str:
+    """A unix time for a header: whole seconds when whole, else millisecond precision."""
+    return str(int(at)) if float(at).is_integer() else f"{at:.3f}"
+
+
+def seconds_header(seconds: float) -> str:
+    """Delta-seconds for Retry-After: whole when whole, else millisecond precision."""
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:.3f}"
+
+
+def scripted_429_headers(faults: Faults, wall_now: float, limit: int | None) -> dict[str, str]:
+    """The headers of a scripted 429 (`rate_limited`), as its owner's settings say."""
+    headers = {"X-RateLimit-Limit": str(limit or 10), "X-RateLimit-Remaining": "0"}
+    if faults.reset_in_seconds is not None:
+        headers["X-RateLimit-Reset"] = unix_header(wall_now + faults.reset_in_seconds)
+    if faults.retry_after_seconds is not None:
+        if faults.retry_after_form == "date":
+            at = math.ceil(wall_now + faults.retry_after_seconds)
+            headers["Retry-After"] = formatdate(at, usegmt=True)
+        else:
+            headers["Retry-After"] = seconds_header(faults.retry_after_seconds)
+    return headers
 
 
 def reset_header(wall_now: float, reset_in_seconds: float, time_scale: float) -> str:

@@ -2,12 +2,22 @@
 
 Thread-safe: one lock guards counters, faults and the rate window; slow answers sleep
 outside it, so other calls go on meanwhile.
+
+Billing: every 200 costs 1 credit, counted down from the plan's allowance (`credits`) and
+reported in each envelope's `credits_remaining`; `GET /api/v1/usage` is free. Two switches
+say what upstream does in the unclear cases (both on by default, as upstream likely does):
+- `charge_lost_answers`: a call whose answer the client never got (it timed out on a `slow`
+  answer, or a `drop` hung up) is still charged; off: it is refunded / never charged.
+- `charge_malformed`: a 200 whose body is not JSON (`malformed_json`) is charged.
+The truth reports the credits charged in total and per hashtag, and the answers lost.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -17,7 +27,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from hashtag_tracker.clock import Clock, ManualClock, from_iso, to_iso
-from hashtag_tracker_tools.simulator.faults import FaultBook, SlidingWindowLimit, reset_header
+from hashtag_tracker_tools.simulator.faults import (
+    FaultBook,
+    SlidingWindowLimit,
+    reset_header,
+    scripted_429_headers,
+)
 from hashtag_tracker_tools.simulator.world import (
     DEFAULT_NOT_FOUND,
     DEFAULT_PROFILES,
@@ -31,10 +46,12 @@ from hashtag_tracker_tools.simulator.world import (
 HASHTAG = "/api/v1/tiktok/hashtag"
 HASHTAG_VIDEOS = "/api/v1/tiktok/hashtag/videos"
 VIDEO_COMMENTS = "/api/v1/tiktok/video/comments"
+USAGE = "/api/v1/usage"
 ENDPOINTS = {HASHTAG: "hashtag", HASHTAG_VIDEOS: "videos", VIDEO_COMMENTS: "comments"}
 DEFAULT_START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 DEFAULT_SAMPLE_CAP = 90
 DEFAULT_CREDITS = 200_000
+DEFAULT_PLAN = "simulated"
 _ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -52,6 +69,10 @@ class Reply:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Hang up without answering (the `drop` fault).
+    drop: bool = False
+    # Told when the answer did not reach the client (a `slow` answer it gave up on).
+    on_lost: Callable[[], None] | None = None
 
 
 def _json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
@@ -89,6 +110,14 @@ class Truth:
     served_creators: dict[str, dict[str, int]]
     profiles: dict[str, dict[str, Any]]
     faults: dict[str, Any]
+    # Credits charged per hashtag (they sum to credits_charged).
+    credits_by_hashtag: dict[str, int] = field(default_factory=dict)
+    # Calls whose answer the client never got (`drop`, or a `slow` answer it gave up on).
+    lost_answers: int = 0
+    # Free GET /api/v1/usage calls (not in `calls`, never charged).
+    usage_calls: int = 0
+    plan: str = DEFAULT_PLAN
+    charging: dict[str, bool] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +134,11 @@ class Truth:
             "served_creators": self.served_creators,
             "profiles": self.profiles,
             "faults": self.faults,
+            "credits_by_hashtag": self.credits_by_hashtag,
+            "lost_answers": self.lost_answers,
+            "usage_calls": self.usage_calls,
+            "plan": self.plan,
+            "charging": self.charging,
         }
 
 
@@ -123,6 +157,10 @@ class Simulator:
         profiles: Mapping[str, Profile] | None = None,
         not_found: frozenset[str] = DEFAULT_NOT_FOUND,
         credits: int = DEFAULT_CREDITS,
+        plan: str = DEFAULT_PLAN,
+        period_start: datetime | None = None,
+        charge_lost_answers: bool = True,
+        charge_malformed: bool = True,
         video_sample_cap: int = DEFAULT_SAMPLE_CAP,
         monotonic: Callable[[], float] = time.monotonic,
         wall_time: Callable[[], float] = time.time,
@@ -143,11 +181,23 @@ class Simulator:
         self._limit: SlidingWindowLimit | None = None
         self._time_scale = time_scale
         self.set_rate_limit(rate_limit_per_minute, time_scale)
+        # The plan's allowance, counted down by every charge.
         self._credits = credits
+        self.plan = plan
+        now = self.clock.now()
+        self.period_start = period_start or now.replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
+        self.charge_lost_answers = charge_lost_answers
+        self.charge_malformed = charge_malformed
         self._calls: dict[str, int] = {"hashtag": 0, "videos": 0, "comments": 0}
         self._answers: dict[int, int] = {}
         self._succeeded = 0
         self._charged = 0
+        self._charged_by_hashtag: dict[str, int] = {}
+        self._lost = 0
+        self._usage_calls = 0
+        self._stats_answered: set[str] = set()
         self._violations = 0
         self._seen: set[str] = set()
         self._ids: dict[str, str] = {}
@@ -221,6 +271,23 @@ class Simulator:
                 else SlidingWindowLimit(per_minute, self._time_scale, self._monotonic)
             )
 
+    def set_charging(
+        self, *, lost_answers: bool | None = None, malformed: bool | None = None
+    ) -> None:
+        """The billing switches: charge calls whose answer was lost; charge non-JSON 200s."""
+        with self._lock:
+            if lost_answers is not None:
+                self.charge_lost_answers = bool(lost_answers)
+            if malformed is not None:
+                self.charge_malformed = bool(malformed)
+
+    def set_credits(self, balance: int) -> None:
+        """Set the account's balance (the plan's allowance left); 0 answers 402."""
+        if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
+            raise ValueError("credits must be an integer >= 0")
+        with self._lock:
+            self._credits = balance
+
     def add_profile(self, name: str, profile: Profile) -> None:
         with self._lock:
             self.world.profiles[name] = profile
@@ -245,6 +312,14 @@ class Simulator:
                 served_creators={k: dict(v) for k, v in self._served_creators.items()},
                 profiles={n: profile_summary(n, self.world.profile(n)) for n in names},
                 faults=self.faults.snapshot(),
+                credits_by_hashtag=dict(sorted(self._charged_by_hashtag.items())),
+                lost_answers=self._lost,
+                usage_calls=self._usage_calls,
+                plan=self.plan,
+                charging={
+                    "lost_answers": self.charge_lost_answers,
+                    "malformed": self.charge_malformed,
+                },
             )
 
     def expected_stats(self, name: str, when: datetime | None = None) -> tuple[int, int]:
@@ -258,8 +333,41 @@ class Simulator:
         endpoint = ENDPOINTS[path]
         with self._lock:
             reply = self._answer_locked(endpoint, authorization, raw_body)
-            self._answers[reply.status] = self._answers.get(reply.status, 0) + 1
+            if not reply.drop:
+                self._answers[reply.status] = self._answers.get(reply.status, 0) + 1
             return reply
+
+    def usage(self, authorization: str | None) -> Reply:
+        """GET /api/v1/usage: the plan, the balance and the period's start, free of charge."""
+        if authorization != f"Bearer {self.api_key}":
+            return _error(401, "missing or invalid API key")
+        with self._lock:
+            self._usage_calls += 1
+            return _json_reply(
+                200,
+                {
+                    "plan": self.plan,
+                    "credit_balance": self._credits,
+                    "period_start": to_iso(self.period_start),
+                },
+            )
+
+    def _charge(self, hashtag: str, credits: int = 1) -> None:
+        self._credits -= credits
+        self._charged += credits
+        left = self._charged_by_hashtag.get(hashtag, 0) + credits
+        if left:
+            self._charged_by_hashtag[hashtag] = left
+        else:  # a refund of its only charge
+            self._charged_by_hashtag.pop(hashtag, None)
+
+    def _answer_lost(self, hashtag: str, charged: bool) -> None:
+        """An answer the client never got: counted; refunded if charged and the switch says
+        lost answers are not charged."""
+        with self._lock:
+            self._lost += 1
+            if charged and not self.charge_lost_answers:
+                self._charge(hashtag, -1)
 
     def _answer_locked(self, endpoint: str, authorization: str | None, raw_body: bytes) -> Reply:
         self._calls[endpoint] += 1
@@ -270,6 +378,8 @@ class Simulator:
         # The order upstream checks in: key, plan rate limit, account, the thing asked for.
         headers: dict[str, str] = {}
         refusal = self._auth_refusal(endpoint, hashtag)
+        if refusal is None:
+            refusal = self._scripted_429(endpoint, hashtag)
         if refusal is None:
             refusal, headers = self._rate_refusal()
         if refusal is None:
@@ -282,7 +392,7 @@ class Simulator:
         except _NotFound as exc:
             return _error(404, str(exc), headers)
         reply = self._success(endpoint, hashtag, data, headers)
-        if slow is not None:
+        if slow is not None and not reply.drop:
             reply.delay = slow.slow_seconds
         return reply
 
@@ -307,6 +417,15 @@ class Simulator:
         if self.faults.take("forbidden", endpoint, hashtag):
             return _error(403, "this key may not use the TikTok API")
         return None
+
+    def _scripted_429(self, endpoint: str, hashtag: str) -> Reply | None:
+        """The `rate_limited` fault: a 429 with the headers its settings script."""
+        owner = self.faults.take("rate_limited", endpoint, hashtag)
+        if owner is None:
+            return None
+        limit = self._limit.limit if self._limit is not None else None
+        headers = scripted_429_headers(owner, self._wall_time(), limit)
+        return _error(429, "rate limit exceeded", headers)
 
     def _rate_refusal(self) -> tuple[Reply | None, dict[str, str]]:
         if self._limit is None:
@@ -406,6 +525,10 @@ class Simulator:
 
     def _stats_data(self, hashtag: str, now: datetime) -> dict[str, Any]:
         views, videos = self.world.stats(hashtag, now)
+        first = hashtag not in self._stats_answered
+        self._stats_answered.add(hashtag)
+        if first and self.faults.take("zero_first", "hashtag", hashtag):
+            views, videos = 0, 0
         if self.faults.take("counts_down", "hashtag", hashtag):
             last_views, last_videos = self._last_stats.get(hashtag, (views, videos))
             views = max(1, last_views - max(1, last_views // 100))
@@ -432,12 +555,23 @@ class Simulator:
     def _success(
         self, endpoint: str, hashtag: str, data: dict[str, Any], headers: dict[str, str]
     ) -> Reply:
-        # Every 200 is charged, as upstream does, even when its body turns out unusable.
-        self._credits -= 1
-        self._charged += 1
+        if self.faults.take("drop", endpoint, hashtag):
+            # The request was read and served upstream; the answer never leaves.
+            self._lost += 1
+            if self.charge_lost_answers:
+                self._charge(hashtag)
+            return Reply(200, b"", drop=True)
         self._succeeded += 1
         if self.faults.take("malformed_json", endpoint, hashtag):
-            return Reply(200, b'{"data": {"challengeInfo": {"stats": ', headers)
+            # Charged (as upstream likely does) unless the switch says otherwise.
+            charged = self.charge_malformed
+            if charged:
+                self._charge(hashtag)
+            reply = Reply(200, b'{"data": {"challengeInfo": {"stats": ', headers)
+            reply.on_lost = lambda: self._answer_lost(hashtag, charged)
+            return reply
+        # Every other 200 is charged, even when its body turns out unusable.
+        self._charge(hashtag)
         if self.faults.take("missing_fields", endpoint, hashtag):
             _remove_a_documented_field(endpoint, data)
         envelope = {
@@ -446,7 +580,9 @@ class Simulator:
             "credits_remaining": self._credits,
             "response_time": 120,
         }
-        return _json_reply(200, envelope, headers)
+        reply = _json_reply(200, envelope, headers)
+        reply.on_lost = lambda: self._answer_lost(hashtag, True)
+        return reply
 
     # -- admin -------------------------------------------------------------------------
 
@@ -466,6 +602,14 @@ class Simulator:
         if "rate_limit" in body or "time_scale" in body:
             limit = body.get("rate_limit", self._limit.limit if self._limit else None)
             self.set_rate_limit(limit, body.get("time_scale"))
+        charging = body.get("charging") or {}
+        if not isinstance(charging, dict) or set(charging) - {"lost_answers", "malformed"}:
+            raise ValueError("charging must be an object of lost_answers / malformed: bool")
+        if any(not isinstance(v, bool) for v in charging.values()):
+            raise ValueError("charging switches are true or false")
+        self.set_charging(**charging)
+        if "credits" in body:
+            self.set_credits(body["credits"])
         knobs = body.get("faults") or {}
         if not isinstance(knobs, dict):
             raise ValueError("faults must be an object of knob: count")
@@ -564,7 +708,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(reply)
 
     def do_GET(self) -> None:
-        if self.path == "/_sim/truth":
+        if self.path == USAGE:
+            self._send(self.sim.usage(self.headers.get("Authorization")))
+        elif self.path == "/_sim/truth":
             self._send(_json_reply(200, self.sim.truth().as_dict()))
         elif self.path == "/_sim/faults":
             self._send(_json_reply(200, self.sim.faults.snapshot()))
@@ -574,8 +720,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(_error(404, f"no endpoint {self.path}"))
 
     def _send(self, reply: Reply) -> None:
+        if reply.drop:
+            # Hang up: the client sees the connection closed without an answer.
+            self.close_connection = True
+            return
         if reply.delay > 0:
             time.sleep(reply.delay)
+            if reply.on_lost is not None and self._client_gone():
+                reply.on_lost()
+                self.close_connection = True
+                return
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
@@ -585,5 +739,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (its timeout): nothing to do.
-            pass
+            # The client gave up (its timeout) while we wrote.
+            if reply.on_lost is not None:
+                reply.on_lost()
+
+    def _client_gone(self) -> bool:
+        """Whether the client closed its end (it gave up waiting) while the answer slept."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
+            return peeked == b""
+        except OSError:
+            return True

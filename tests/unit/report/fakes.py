@@ -50,6 +50,7 @@ class FakeSources:
     """ReportSources in memory; counts reads per hashtag and can fail one hashtag."""
 
     def __init__(self) -> None:
+        self.balances: dict[str, tuple[int, str]] = {}
         self.items: list[TrackedHashtag | InvalidItem] = []
         self.snaps: dict[str, list[Snapshot]] = {}
         self.videos: dict[str, list[LedgerVideo]] = {}
@@ -83,6 +84,9 @@ class FakeSources:
     def ledger_totals(self, hashtag: str) -> tuple[int, int]:
         self.reads.append(("totals", hashtag))
         return len(self.videos.get(hashtag, [])), len(self.creators.get(hashtag, []))
+
+    def account_balance(self, month: str) -> tuple[int, str] | None:
+        return self.balances.get(month)
 
 
 class MemorySink:

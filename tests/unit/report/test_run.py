@@ -104,3 +104,27 @@ def test_as_of_comes_from_the_on_demand_event_or_the_schedule() -> None:
 def test_a_naive_as_of_is_refused(sources: FakeSources) -> None:
     with pytest.raises(ValueError, match="timezone"):
         make_report(datetime(2026, 11, 23, 9), sources, MemorySink(), None)
+
+
+def test_the_report_shows_the_providers_balance_when_one_was_reported(
+    sources: FakeSources,
+) -> None:
+    """Issue 16: the balance of record (the provider's credits_remaining) is in the report's
+    JSON, its HTML overview and the summary; without one, nothing is invented."""
+    # Given a balance the workers kept for the report's month
+    sources.balances["2026-11"] = (12_345, "2026-11-23T08:00:00Z")
+    sink, publisher = MemorySink(), MemoryPublisher()
+
+    # When the report is made
+    result = make_report(AS_OF, sources, sink, publisher)
+
+    # Then every reader sees it
+    assert (result.report.balance, result.report.balance_at) == (12_345, "2026-11-23T08:00:00Z")
+    files = sink.files["2026-11-23"]
+    assert '"balance":12345' in files["report.json"].body.replace(" ", "")
+    assert "data-API balance" in files["report.html"].body and "12,345" in files["report.html"].body
+    assert "data-API balance 12,345 credits" in publisher.messages[0][1]
+
+    # And a month with no reported balance shows none
+    quiet = make_report(AS_OF + 10 * WEEK, FakeSources(), MemorySink(), None)
+    assert quiet.report.balance is None

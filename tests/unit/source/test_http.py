@@ -24,6 +24,10 @@ class _Handler(BaseHTTPRequestHandler):
         type(self).seen.append((self.path, dict(self.headers), body))
         if self.path == "/slow":
             time.sleep(1.0)
+        if self.path == "/drop":
+            # Hang up after reading the request, without an answer.
+            self.close_connection = True
+            return
         status, headers = {
             "/redirect": (302, {"Location": "/elsewhere"}),
             "/busy": (503, {"retry-after": "7"}),
@@ -83,9 +87,19 @@ def test_a_redirect_is_not_followed(server: str) -> None:
 
 
 def test_a_slow_answer_is_a_timeout(server: str) -> None:
-    with pytest.raises(TransportTimeout):
+    with pytest.raises(TransportTimeout) as caught:
         Urllib3Transport().post_json(server + "/slow", {}, {}, 0.2)
     assert len(_Handler.seen) == 1  # not retried by the transport
+    assert caught.value.sent  # the request went out: its answer is lost, maybe charged
+
+
+def test_a_connection_dropped_after_sending_is_an_error_with_the_request_sent(
+    server: str,
+) -> None:
+    with pytest.raises(TransportError) as caught:
+        Urllib3Transport().post_json(server + "/drop", {"a": 1}, {}, 2)
+    assert [path for path, _, _ in _Handler.seen] == ["/drop"]
+    assert caught.value.sent
 
 
 def test_a_refused_connection_is_a_transport_error_without_the_url() -> None:
@@ -97,6 +111,7 @@ def test_a_refused_connection_is_a_transport_error_without_the_url() -> None:
     with pytest.raises(TransportError) as caught:
         Urllib3Transport().post_json(f"http://127.0.0.1:{port}/api?key=secret", {}, {}, 1)
     assert "secret" not in str(caught.value) and "127.0.0.1" not in str(caught.value)
+    assert not caught.value.sent  # never went out: nothing can have been charged
 
 
 def test_connections_are_kept_alive_between_posts(server: str) -> None:

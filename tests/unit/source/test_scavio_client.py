@@ -199,8 +199,11 @@ def test_429_with_a_far_reset_hands_the_work_back() -> None:
 
 
 def test_429_with_a_short_retry_after_is_waited_out_and_paced_again() -> None:
-    # Given a 429 asking for 2 s, then success
-    h = Harness([error(429, "rate_limit_exceeded", **{"Retry-After": "2"}), ok(stats_data())])
+    # Given a plan whose slot is 1 s, a 429 asking for 2 s, then success
+    h = Harness(
+        [error(429, "rate_limit_exceeded", **{"Retry-After": "2"}), ok(stats_data())],
+        min_429_wait=1.0,
+    )
     # When called
     stats = h.provider.hashtag_stats("t")
     # Then it slept exactly the asked time, asked the pacer again, and got the data
@@ -220,11 +223,12 @@ def test_429_short_wait_but_no_time_left_hands_the_work_back() -> None:
     assert h.sleeps == []
 
 
-def test_429_without_headers_assumes_a_full_window() -> None:
+def test_429_without_headers_waits_one_slot_of_the_plan() -> None:
+    # Issue 16 changed this from a full window (60 s) to one slot of the plan (6 s at 10/min)
     h = Harness([error(429, "rate_limit_exceeded")])
     with pytest.raises(RateLimitedError) as caught:
         h.provider.hashtag_stats("t")
-    assert caught.value.retry_after_seconds == 60.0
+    assert caught.value.retry_after_seconds == 6.0
 
 
 def test_5xx_and_timeouts_are_retried_with_bounded_full_jitter_backoff() -> None:
