@@ -250,6 +250,9 @@ class Harness:
             time_scale=TIME_SCALE,
             profiles=profiles,
             epoch=START,
+            # Its rate window reads the clock the workers' limiter reads (wall time), so a
+            # wall-clock step never opens a gap between the two (issue 19).
+            monotonic=time.time,
         ).start()
         self.slack = SlackStandIn()
         self.slack_sleeps: list[float] = []

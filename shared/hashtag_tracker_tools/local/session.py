@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -161,6 +162,9 @@ class LocalSession:
                 time_scale=opts.time_scale,
                 profiles=self.scenario.profiles(),
                 epoch=self.scenario.start,
+                # Its rate window reads the clock the workers' limiter reads (wall time), so a
+                # wall-clock step never opens a gap between the two (issue 19).
+                monotonic=time.time,
             )
         )
         secrets = {API_KEY_SECRET: self.simulator.api_key}
