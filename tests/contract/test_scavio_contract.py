@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from hashtag_tracker.clock import ManualClock
 from hashtag_tracker.source.base import HashtagStats
 from hashtag_tracker.source.errors import (
     AuthError,
@@ -26,6 +27,8 @@ from hashtag_tracker_tools.simulator import ALWAYS, Simulator
 from tests.contract.conftest import Client
 
 pytestmark = pytest.mark.contract
+
+WALL = 1_800_000_000.0  # the fake wall clock's start, where a test fixes it
 
 
 def test_stats_videos_and_comments_round_trip(sim: Simulator, client: Client) -> None:
@@ -109,15 +112,27 @@ def test_client_hands_the_work_back_on_a_long_rate_limit(sim: Simulator, client:
     assert client.sleeps == []
 
 
-def test_client_waits_out_a_short_scaled_rate_limit(sim: Simulator) -> None:
-    # Given a 5/min plan where a minute lasts 0.5 s, and a client that really sleeps and
-    # knows the plan (one slot: 0.5 s / 5)
-    sim.set_rate_limit(5, time_scale=120.0)
-    client = Client(sim, sleep=time.sleep, min_429_wait=plan_slot_seconds(5, 0.5))
-    # When 6 calls are made back to back
-    results = [client.provider.hashtag_stats("steadytag") for _ in range(6)]
+def test_client_waits_out_a_short_scaled_rate_limit(clock: ManualClock) -> None:
+    # Given a 5/min plan where a minute lasts 0.5 s, on a fake clock that only the client's
+    # sleeps move (the simulator's window and both wall clocks read it: no real sleep, no
+    # dependence on the machine's speed), and a client that knows the plan (one slot:
+    # 0.5 s / 5)
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    def wall() -> float:
+        return WALL + now[0]
+
+    with Simulator(clock, monotonic=lambda: now[0], wall_time=wall) as sim:
+        sim.set_rate_limit(5, time_scale=120.0)
+        client = Client(sim, sleep=sleep, wall_time=wall, min_429_wait=plan_slot_seconds(5, 0.5))
+        # When 6 calls are made back to back
+        results = [client.provider.hashtag_stats("steadytag") for _ in range(6)]
     # Then all succeed: the 6th waited for the window's reset after one 429
     assert len(results) == 6
+    assert now[0] == 0.5
     truth = sim.truth()
     assert truth.rate_limit_violations == 1
     assert truth.credits_charged == 6
@@ -141,9 +156,10 @@ def test_persistent_5xx_becomes_transient_error(sim: Simulator, client: Client) 
 
 
 def test_slow_answer_times_out_and_is_retried(sim: Simulator) -> None:
-    # Given one answer slower than the client's timeout
-    sim.set_faults(slow=1, slow_seconds=0.6)
-    client = Client(sim, timeout=0.2)
+    # Given one answer that hangs until the client gives up (so it outlasts any timeout), and
+    # a timeout far above a normal answer (a few ms), so the retry never times out
+    sim.set_faults(slow=1)
+    client = Client(sim, timeout=1.0)
     # When called, Then the timeout is retried and the second answer is used
     stats = client.provider.hashtag_stats("steadytag")
     assert stats.videos == sim.expected_stats("steadytag")[1]
@@ -151,7 +167,8 @@ def test_slow_answer_times_out_and_is_retried(sim: Simulator) -> None:
 
 
 def test_always_slow_becomes_transient_error(sim: Simulator) -> None:
-    sim.set_faults(slow=ALWAYS, slow_seconds=0.5)
+    # Every answer hangs until the client gives up: no answer is ever on time
+    sim.set_faults(slow=ALWAYS)
     client = Client(sim, timeout=0.15, max_retries=1)
     with pytest.raises(TransientError):
         client.provider.hashtag_stats("steadytag")
@@ -255,7 +272,7 @@ def test_faults_set_for_one_hashtag_leave_the_others_alone(sim: Simulator, clien
 
 FAULTS: list[dict[str, Any]] = [
     {"server_errors": ALWAYS},
-    {"slow": ALWAYS, "slow_seconds": 0.3},
+    {"slow": ALWAYS},
     {"malformed_json": ALWAYS},
     {"missing_fields": ALWAYS},
     {"zero_videos": ALWAYS},
@@ -269,8 +286,9 @@ FAULTS: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("knobs", FAULTS, ids=lambda k: next(iter(k)))
 def test_no_fault_ever_yields_a_usable_zero(sim: Simulator, knobs: dict[str, Any]) -> None:
-    # Given a usable first reading, then a fault on every answer
-    client = Client(sim, timeout=0.1, max_retries=1)
+    # Given a usable first reading (a timeout far above a normal answer's few ms), then a
+    # fault on every answer (a slow one hangs until the client gives up)
+    client = Client(sim, timeout=1.0, max_retries=1)
     first = client.provider.hashtag_stats("steadytag")
     sim.set_faults("steadytag", **knobs)
     # When read again

@@ -13,7 +13,7 @@ import requests
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from hashtag_tracker_tools.simulator import DEFAULT_PROFILES, ProfileKind, World, procedural_profile
-from hashtag_tracker_tools.simulator.faults import FaultBook, SlidingWindowLimit
+from hashtag_tracker_tools.simulator.faults import FaultBook, SlidingWindowLimit, reset_header
 from hashtag_tracker_tools.simulator.world import NEGATIVE_TEXTS, NEUTRAL_TEXTS, POSITIVE_TEXTS
 
 EPOCH = datetime(2026, 1, 5, tzinfo=UTC)
@@ -114,6 +114,14 @@ def test_sliding_window_limit_refuses_the_extra_call_until_a_slot_frees() -> Non
     assert verdicts[-1].reset_in_seconds == pytest.approx(1.0)
     now[0] += 1.0
     assert limit.check().allowed
+
+
+def test_the_reset_header_is_never_early() -> None:
+    # A client that waits until X-RateLimit-Reset must not come back before the window frees:
+    # the reset is rounded up, to the millisecond on a scaled plan, to the second on a real one
+    assert reset_header(1_800_000_000.0, 0.2501, time_scale=120) == "1800000000.251"
+    assert reset_header(1_800_000_000.0, 0.25, time_scale=120) == "1800000000.250"
+    assert reset_header(1_800_000_000.0, 30.2, time_scale=1) == "1800000031"
 
 
 def test_fault_counts_are_used_up_per_hashtag_first() -> None:

@@ -8,6 +8,17 @@ clients are made again, so the boto3 fault hooks apply to them).
 Two timings are scaled down with the simulated clock, never the logic: the data-API client's
 HTTP timeout (1.5 s instead of 10 s) and its 5xx backoff base (0.05 s instead of 0.5 s); the
 Slack poster's read timeout (1 s) and its backoff sleeps (recorded, not slept).
+
+Margins (measured over two full runs of this suite, one with two CPU-bound loops beside):
+the slowest normal answer took 119 ms from the data API (1.5 s timeout: ~12x headroom) and
+39 ms from Slack (1.0 s: ~25x). A late normal answer would be charged or posted twice and
+break the exact counts, so these margins matter; on the injected "too slow" side a late read
+gives the same outcome. Drain deadlines are caps against hangs, not timings under test:
+90 s here (single-container drains measured <= 7.6 s), 120 s (the runner's default,
+LocalSession), 600 s (tests/load: 94.5 s documented; 279 s with two CPU-bound loops beside)
+and 240 s for 4 containers (tests/e2e: 26-65 s measured). A botocore read timeout (5 s)
+against the moto server that reaches a test is reported as a harness error, not a product
+result, in docs/RELIABILITY.md (tests/faults/reliability.py).
 """
 
 from __future__ import annotations

@@ -77,13 +77,20 @@ class RunnerError(RuntimeError):
 
 @dataclass
 class FakeContext:
-    """The parts of Lambda's context object the handlers and Powertools read."""
+    """The parts of Lambda's context object the handlers and Powertools read.
+
+    The remaining time counts down on `monotonic` (real time by default; a test passes a fake
+    clock to drive it)."""
 
     function_name: str
     timeout_seconds: float = WORKER_TIMEOUT_SECONDS
     memory_limit_in_mb: int = 512
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    _started: float = field(default_factory=time.monotonic)
+    monotonic: Callable[[], float] = time.monotonic
+    _started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._started = self.monotonic()
 
     @property
     def invoked_function_arn(self) -> str:
@@ -102,7 +109,7 @@ class FakeContext:
         return "local"
 
     def get_remaining_time_in_millis(self) -> int:
-        left = self.timeout_seconds - (time.monotonic() - self._started)
+        left = self.timeout_seconds - (self.monotonic() - self._started)
         return max(0, int(left * 1000))
 
 
@@ -300,10 +307,22 @@ class LocalRunner:
         finally:
             handler.stream = previous
 
-    def invoke(self, name: str, event: dict[str, Any], timeout: float = 900.0) -> Any:
-        """Call one handler as Lambda would, with a context that counts down."""
+    def invoke(
+        self,
+        name: str,
+        event: dict[str, Any],
+        timeout: float = 900.0,
+        *,
+        monotonic: Callable[[], float] | None = None,
+    ) -> Any:
+        """Call one handler as Lambda would, with a context that counts down (on `monotonic`,
+        real time if None)."""
         module = self.handler(name)
-        context = FakeContext(function_name=f"hashtag-tracker-{name}", timeout_seconds=timeout)
+        context = FakeContext(
+            function_name=f"hashtag-tracker-{name}",
+            timeout_seconds=timeout,
+            monotonic=monotonic or time.monotonic,
+        )
         deps = self.deps(name)
         with self._captured_output():
             return module.lambda_handler(event, context, deps=deps)

@@ -3,6 +3,10 @@
 A knob's value is how many of the next matching answers it spoils (ALWAYS = every one).
 Knobs are set globally or per hashtag; a per-hashtag knob is used first. A few settings
 shape what a knob does (`slow_seconds`; the headers of a scripted 429).
+
+A `slow` answer hangs until the client hangs up (its timeout) or the simulator stops, so it
+outlasts any client timeout however loaded the machine is; `slow_seconds` caps the hang
+for a client meant to get the late answer.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ KNOBS: dict[str, frozenset[str] | None] = {
     "forbidden": None,  # 403
     "out_of_credits": None,  # 402
     "server_errors": None,  # 500 (a burst of N)
-    "slow": None,  # answer after `slow_seconds` (real time): a timeout for short client timeouts
+    # Hang until the client gives up or the simulator stops (`slow_seconds`: answer at most
+    # that late instead): a timeout whatever the client's timeout and the machine's load.
+    "slow": None,
     "drop": None,  # read the request, then hang up without answering (an answer lost)
     "rate_limited": None,  # 429 whatever the plan, with the scripted headers below
     "malformed_json": None,  # 200 with a body that is not JSON
@@ -52,7 +58,9 @@ class Faults:
     zero_views: int = 0
     zero_first: int = 0
     counts_down: int = 0
-    slow_seconds: float = 2.0
+    # A `slow` answer's longest hang in real seconds; None: until the client hangs up or the
+    # simulator stops.
+    slow_seconds: float | None = None
     # The headers of a scripted 429 (`rate_limited`). Retry-After: seconds to ask for (None:
     # no header), sent as delta-seconds or as an HTTP date (`retry_after_form`).
     retry_after_seconds: float | None = 1.0
@@ -83,8 +91,8 @@ def _number(value: Any) -> bool:
 
 
 def _check_slow(value: Any) -> None:
-    if not _number(value) or value < 0:
-        raise ValueError("slow_seconds must be a number >= 0")
+    if value is not None and (not _number(value) or value < 0):
+        raise ValueError("slow_seconds must be a number >= 0, or null to hang until hung up")
 
 
 def _check_retry_after(value: Any) -> None:
@@ -218,9 +226,10 @@ def scripted_429_headers(faults: Faults, wall_now: float, limit: int | None) -> 
 
 
 def reset_header(wall_now: float, reset_in_seconds: float, time_scale: float) -> str:
-    """X-RateLimit-Reset as unix time: whole seconds (rounded up) on the real time scale,
-    with millisecond precision when a scaled minute lasts about a second."""
+    """X-RateLimit-Reset as unix time: whole seconds on the real time scale, with millisecond
+    precision when a scaled minute lasts about a second. Always rounded up: a client that
+    waits until the reset must never come back before the window frees."""
     at = wall_now + max(0.0, reset_in_seconds)
     if time_scale == 1:
         return str(math.ceil(at))
-    return f"{at:.3f}"
+    return f"{math.ceil(at * 1000) / 1000:.3f}"

@@ -1,7 +1,10 @@
 """The simulator's HTTP face: the Scavio endpoints, envelopes, errors, faults and ground truth.
 
-Thread-safe: one lock guards counters, faults and the rate window; slow answers sleep
-outside it, so other calls go on meanwhile.
+Thread-safe: one lock guards counters, faults and the rate window; slow answers hang
+outside it, so other calls go on meanwhile. A slow answer hangs until the client hangs up or
+`stop()` releases it (never a fixed sleep), so it outlasts any client timeout on any machine,
+and `stop()` never waits for it. Nagle is off on the answers' sockets: an answer leaves in
+well under a millisecond instead of waiting ~40 ms for the client's delayed ACK.
 
 Billing: every 200 costs 1 credit, counted down from the plan's allowance (`credits`) and
 reported in each envelope's `credits_remaining`; `GET /api/v1/usage` is free. Two switches
@@ -15,6 +18,7 @@ The truth reports the credits charged in total and per hashtag, and the answers 
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import select
 import socket
@@ -68,7 +72,9 @@ class Reply:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
+    # Hang before answering (the `slow` fault): None = no hang; inf = until the client hangs
+    # up or the simulator stops; else at most that many seconds.
+    delay: float | None = None
     # Hang up without answering (the `drop` fault).
     drop: bool = False
     # Told when the answer did not reach the client (a `slow` answer it gave up on).
@@ -207,12 +213,15 @@ class Simulator:
         self._last_stats: dict[str, tuple[int, int]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Set by stop(): releases every hanging (`slow`) answer at once.
+        self._stopping = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> Simulator:
         if self._server is not None:
             return self
+        self._stopping = threading.Event()
         server = ThreadingHTTPServer(("127.0.0.1", self._port), _Handler)
         server.daemon_threads = True
         server.simulator = self  # type: ignore[attr-defined]
@@ -226,6 +235,7 @@ class Simulator:
     def stop(self) -> None:
         if self._server is None:
             return
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -393,7 +403,7 @@ class Simulator:
             return _error(404, str(exc), headers)
         reply = self._success(endpoint, hashtag, data, headers)
         if slow is not None and not reply.drop:
-            reply.delay = slow.slow_seconds
+            reply.delay = math.inf if slow.slow_seconds is None else slow.slow_seconds
         return reply
 
     def _parse(
@@ -673,9 +683,16 @@ def _remove_a_documented_field(endpoint: str, data: dict[str, Any]) -> None:
         del data["comments"]
 
 
+# How often a hanging answer looks at the stop signal; the client's hang-up wakes it at once.
+_HANG_POLL_SECONDS = 0.05
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "TikTokSim/1"
+    # Headers and body are two writes: with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms an answer).
+    disable_nagle_algorithm = True
 
     @property
     def sim(self) -> Simulator:
@@ -724,12 +741,12 @@ class _Handler(BaseHTTPRequestHandler):
             # Hang up: the client sees the connection closed without an answer.
             self.close_connection = True
             return
-        if reply.delay > 0:
-            time.sleep(reply.delay)
-            if reply.on_lost is not None and self._client_gone():
+        if reply.delay is not None and not self._hang(reply.delay):
+            # The client gave up, or the simulator stopped: the answer never leaves.
+            if reply.on_lost is not None:
                 reply.on_lost()
-                self.close_connection = True
-                return
+            self.close_connection = True
+            return
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
@@ -743,13 +760,27 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.on_lost is not None:
                 reply.on_lost()
 
-    def _client_gone(self) -> bool:
-        """Whether the client closed its end (it gave up waiting) while the answer slept."""
-        try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            if not readable:
+    def _hang(self, seconds: float) -> bool:
+        """Hold the answer back for up to `seconds` (inf: no limit). True: answer now (the
+        time is up); False: the client hung up (it gave up waiting) or the simulator stopped.
+
+        Waits on the connection, so a hang-up ends the wait at once, and on the simulator's
+        stop signal, looked at every _HANG_POLL_SECONDS."""
+        stopping = self.sim._stopping
+        deadline = time.monotonic() + seconds
+        while not stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            wait = min(left, _HANG_POLL_SECONDS)
+            try:
+                readable, _, _ = select.select([self.connection], [], [], wait)
+                if readable:
+                    peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
+                    if peeked == b"":
+                        return False
+                    # More bytes (a pipelined request), not a hang-up: keep waiting.
+                    stopping.wait(wait)
+            except OSError:
                 return False
-            peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
-            return peeked == b""
-        except OSError:
-            return True
+        return False
