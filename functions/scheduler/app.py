@@ -7,8 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hashtag_tracker.clock import from_iso
-from hashtag_tracker.collection.scheduler import fan_out
+from hashtag_tracker.collection.scheduler import (
+    SchedulerEventError,
+    fan_out,
+    tick_time_from_event,
+)
 from hashtag_tracker.config import SchedulerSettings, load_settings
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.wiring.scheduler import SchedulerDeps, make_scheduler_deps
@@ -25,13 +28,20 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, deps: SchedulerDeps | None = None
 ) -> dict[str, Any]:
     deps = deps or container()
+    now = deps.clock.now()
+    try:
+        when = tick_time_from_event(event, now)
+    except SchedulerEventError as exc:
+        # Nothing claimed or sent; the failed invocation reaches ScheduledDLQ and its alarm.
+        logger.error("scheduler event refused", extra={"reason": str(exc)})
+        raise
     result = fan_out(
-        from_iso(event["time"]),
+        when,
         cycle_hours=deps.cycle_hours,
         items=deps.tracked(),
         claims=deps.claims,
         sink=deps.queue,
-        now=deps.clock.now(),
+        now=now,
     )
     metrics.add_metric(name="HashtagsScheduled", unit="Count", value=result.sent)
     metrics.add_metric(name="InvalidHashtagItems", unit="Count", value=len(result.invalid))

@@ -104,3 +104,42 @@ def test_cli_credits_refuses_a_bad_month(tables: dict[str, str]) -> None:
     args = ["--table", tables["HashtagsTable"], "credits", "--state-table", "x", "--month", "11"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and "not a month" in result.output
+
+
+def test_an_unnormalised_key_is_listed_as_invalid_and_removed_by_its_raw_key(
+    tables: dict[str, str],
+) -> None:
+    """Issue 17: '#TryBrandX' beside 'trybrandx' was a second name for the same hashtag."""
+    table = tables["HashtagsTable"]
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--table", table, "add", "trybrandx"]).exit_code == 0
+    client.put_item(TableName=table, Item={"hashtag": {"S": "#TryBrandX"}})
+
+    results = list(DynamoHashtagStore(table, client=client).scan())
+    [invalid] = [r for r in results if isinstance(r, InvalidItem)]
+    assert invalid.key == "#TryBrandX" and "'trybrandx'" in invalid.reason
+    listed = runner.invoke(cli, ["--table", table, "list"])
+    assert listed.exit_code == 3 and "not normalised" in listed.stderr
+    assert listed.stdout.count("#trybrandx ") == 1
+
+    removed = runner.invoke(cli, ["--table", table, "remove", "--raw-key", "#TryBrandX", "--yes"])
+    assert removed.exit_code == 0, removed.output
+    keys = [i["hashtag"]["S"] for i in client.scan(TableName=table)["Items"]]
+    assert keys == ["trybrandx"]
+    assert runner.invoke(cli, ["--table", table, "list"]).exit_code == 0
+
+
+def test_an_infinite_threshold_is_one_line_not_a_traceback(tables: dict[str, str]) -> None:
+    """Issue 17: `=inf` printed a traceback and `=1e200` a decimal.Overflow."""
+    table = tables["HashtagsTable"]
+    runner = CliRunner()
+    for value in ("inf", "1e200", "1e-300"):
+        result = runner.invoke(
+            cli, ["--table", table, "add", "brand", "--threshold", f"viral_growth_pct={value}"]
+        )
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit), result.exception
+        assert result.output.startswith("Error:") and "Traceback" not in result.output
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    assert client.scan(TableName=table)["Items"] == []

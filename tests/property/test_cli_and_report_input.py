@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -11,13 +13,17 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hashtag_tracker.clock import ManualClock
+from hashtag_tracker.collection.scheduler import SchedulerEventError, tick_time_from_event
 from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.report.compute import HashtagInputs, build_report, hashtag_report
+from hashtag_tracker.report.render import report_csv
 from hashtag_tracker.report.run import ReportEventError, as_of_from_event
 from hashtag_tracker_tools.cli import cli
 from hashtag_tracker_tools.cli.app import THRESHOLD_KEYS, CliState
 from tests.property.conftest import STABLE
 from tests.property.strategies import ANY_TEXT, WORD_CHARS, json_values
 from tests.unit.hashtag_fakes import InMemoryHashtagStore
+from tests.unit.report.fakes import ok
 
 pytestmark = pytest.mark.property
 
@@ -130,3 +136,57 @@ def test_a_report_event_at_the_edge_of_time_is_refused_clearly(as_of: str) -> No
     Asserted: a ReportEventError (the Lambda answers with a clear message)."""
     with pytest.raises(ReportEventError):
         as_of_from_event({"as_of": as_of}, NOW)
+
+
+@STABLE
+@example({"detail-type": "Scheduled Event"})
+@example({"time": (NOW + timedelta(days=3)).isoformat()})
+@given(events())
+def test_any_scheduler_event_gives_a_tick_near_now_or_a_clear_refusal(event: Any) -> None:
+    """Scheduler events: any JSON event, `time` missing or of any type, naive, zoned, days
+    ahead or behind, garbage.
+    Asserted: an aware UTC tick no more than 15 minutes ahead of now and no more than 6
+    hours behind it, or a one-line SchedulerEventError saying what to send; never a KeyError
+    or another exception."""
+    try:
+        when = tick_time_from_event(event, NOW)
+    except SchedulerEventError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert when.tzinfo is not None and when.utcoffset() == timedelta(0)
+    assert NOW - timedelta(hours=6) <= when <= NOW + timedelta(minutes=15)
+
+
+FORMULA_TEXT = st.builds(
+    lambda start, rest: start + rest,
+    st.sampled_from(["=", "+", "-", "@", "\t", "\r", "", "'", " ="]),
+    st.text(st.characters(exclude_categories=["Cs", "Cc", "Zl", "Zp"]), max_size=40),
+)
+
+
+@STABLE
+@example('=HYPERLINK("http://evil.example","click")')
+@given(FORMULA_TEXT)
+def test_no_csv_cell_starts_a_formula(campaign: str) -> None:
+    """Report CSV cells (formula injection).
+    Input: a campaign starting with `=`, `+`, `-`, `@`, a tab, a carriage return, a quote or
+    anything else, on a tag whose views fell (negative numbers in its row).
+    Asserted: read back, no text cell starts a formula: such a campaign reads as `'` plus the
+    campaign; numbers are written unquoted."""
+    item = TrackedHashtag(hashtag="tag", campaign=campaign)
+    snaps = [
+        ok("tag", NOW - timedelta(days=7), 2_000, 20),
+        ok("tag", NOW - timedelta(hours=1), 1_000, 10),
+    ]
+    row = hashtag_report(HashtagInputs(item, snaps, [], [], (0, 0)), NOW)
+
+    [cells] = list(csv.DictReader(io.StringIO(report_csv(build_report(NOW, NOW, [row])))))
+
+    for column, cell in cells.items():
+        if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+            float(cell)  # only a number may: -5 is a number, never a formula
+            assert column != "campaign", cell
+    expected = item.campaign or ""
+    if expected.startswith(("=", "+", "-", "@", "\t", "\r")):
+        expected = "'" + expected
+    assert cells["campaign"] == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -11,21 +12,28 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.scheduler import fan_out
+from hashtag_tracker.models.codec import decode_json, field_names, to_data
 from hashtag_tracker.models.hashtag import (
     MAX_HASHTAG_LENGTH,
+    MAX_VIEW_THRESHOLD,
     InvalidHashtagError,
     InvalidItem,
+    Thresholds,
     TrackedHashtag,
     normalise_hashtag,
 )
-from hashtag_tracker.storage.hashtags import parse_item
+from hashtag_tracker.storage.dynamo import serialize_item
+from hashtag_tracker.storage.hashtags import hashtag_to_item, parse_item
+from hashtag_tracker_tools.cli.app import _row
 from tests.property.conftest import STABLE
 from tests.property.strategies import ANY_TEXT, LETTERS, WORD_CHARS, attribute_values
 
 pytestmark = pytest.mark.property
 
 CYCLE = datetime(2026, 11, 2, 6, tzinfo=UTC)
+THRESHOLD_NAMES = field_names(Thresholds)
 ITEM_KEYS = (
     "hashtag",
     "kind",
@@ -174,3 +182,91 @@ def test_a_cycle_over_any_items_sends_the_valid_ones_and_reports_the_rest(
     assert result.sent == len(sink.bodies) == len(due) >= 3
     assert len(result.invalid) == len(invalid)
     assert claims.finished == (len(due), len(invalid))
+
+
+def _spellings(word: str) -> st.SearchStrategy[str]:
+    """Other ways a person may type the key of `word`: '#', capitals, fullwidth letters."""
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in word)
+    return st.sampled_from(["#" + word, word.upper(), "#" + word.title(), fullwidth, f" {word}"])
+
+
+def _stray_keys() -> st.SearchStrategy[tuple[str, str]]:
+    words = st.text(WORD_CHARS, min_size=1, max_size=40)
+    pairs = words.flatmap(lambda w: st.tuples(st.just(w), _spellings(w)))
+    return pairs.filter(lambda pair: pair[1] != normalise_hashtag(pair[0]))
+
+
+@STABLE
+@example(("trybrandx", "#TryBrandX"))
+@example(("trybrandx", "ＴｒｙＢｒａｎｄＸ"))
+@given(_stray_keys())
+def test_a_key_that_is_not_its_normalised_name_is_reported_never_a_second_name(
+    word_and_key: tuple[str, str],
+) -> None:
+    """Stored keys that are not normalised.
+    Input: an item keyed `#word`, `WORD`, `#Word`, fullwidth `ｗｏｒｄ` or ` word` (what a
+    console user types), beside the item keyed by the normalised name, through a cycle.
+    Asserted: the stray key is an InvalidItem whose one-line reason names the normalised
+    name and the CLI's `remove --raw-key`; the cycle sends the hashtag once."""
+    word, key = word_and_key
+    name = normalise_hashtag(word)
+    items = [parse_item({"hashtag": {"S": name}}), parse_item({"hashtag": {"S": key}})]
+    sink, claims = _Sink(), _Claims()
+
+    result = fan_out(CYCLE, cycle_hours=6, items=iter(items), claims=claims, sink=sink, now=CYCLE)
+
+    assert result.sent == len(sink.bodies) == 1
+    [invalid] = result.invalid
+    assert invalid.key == key and repr(name) in invalid.reason
+    assert "remove --raw-key" in invalid.reason
+    _one_line(invalid.reason)
+
+
+THRESHOLD_NUMBERS = st.one_of(
+    st.floats(),
+    st.sampled_from(["Infinity", "-Infinity", "inf", "NaN", "1e200", "1e-300", "1E+125"]),
+    st.integers(min_value=-(10**20), max_value=10**20),
+)
+
+
+@STABLE
+@example("viral_growth_pct", "Infinity")
+@example("viral_growth_pct", "1e200")
+@given(st.sampled_from(THRESHOLD_NAMES), THRESHOLD_NUMBERS)
+def test_a_threshold_is_finite_and_bounded_or_the_item_is_invalid(
+    key: str, value: float | int | str
+) -> None:
+    """Thresholds of any size.
+    Input: any threshold stored as any float (infinities, NaN, 1e±300), a huge integer, or
+    text such as `Infinity` and `1e200`.
+    Asserted: the item is invalid with a one-line reason, or every threshold is finite,
+    within its documented bounds, stored by DynamoDB's number type, and the fetch message
+    round-trips with the same thresholds (never a `null`)."""
+    attribute = {"S": value} if isinstance(value, str) else {"S": repr(value)}
+    result = parse_item({"hashtag": {"S": "tag"}, "thresholds": {"M": {key: attribute}}})
+    if isinstance(result, InvalidItem):
+        _one_line(result.reason)
+        return
+    for number in to_data(result.thresholds).values():
+        assert math.isfinite(number) and abs(number) <= MAX_VIEW_THRESHOLD
+    serialize_item(hashtag_to_item(result))  # no decimal.Overflow / Underflow
+    message = FetchMessage(cycle=CYCLE, hashtag=result)
+    assert decode_json(message.body(), FetchMessage).hashtag.thresholds == result.thresholds
+
+
+@STABLE
+@example("BrandX\n#forged  campaign")
+@example('=HYPERLINK("http://x")\r\n')
+@given(ANY_TEXT)
+def test_a_campaign_is_one_line_of_text_or_refused(campaign: str) -> None:
+    """Campaign text.
+    Input: any text as an item's `campaign` (line breaks, controls, U+2028, emoji, any script).
+    Asserted: refused with a one-line reason, or the stored campaign prints as one line in
+    `hashtag-tracker list` and in the alert email's `Campaign:` line."""
+    result = parse_item({"hashtag": {"S": "tag"}, "campaign": {"S": campaign}})
+    if isinstance(result, InvalidItem):
+        _one_line(result.reason)
+        assert "campaign" in result.reason
+        return
+    assert len(_row(result).splitlines()) == 1
+    assert len(f"Campaign: {result.campaign or '-'}".splitlines()) == 1

@@ -164,3 +164,93 @@ def test_add_with_only_dates_and_an_empty_campaign(store: InMemoryHashtagStore) 
     item = store.items["brand"]
     assert item["start_date"] == "2026-11-01" and item["active"] is False
     assert "campaign" not in item or item["campaign"] is None
+
+
+def test_remove_raw_key_removes_exactly_the_stored_key(store: InMemoryHashtagStore) -> None:
+    # Given the tracked hashtag and a hand-written alias keyed '#TryBrandX' (issue 17)
+    run(store, "add", "trybrandx")
+    store.items["#TryBrandX"] = {"hashtag": "#TryBrandX"}
+    # When the alias is removed by its raw key
+    result = run(store, "remove", "--raw-key", "#TryBrandX", "--yes")
+    # Then only the alias is gone
+    assert result.exit_code == 0, result.output
+    assert "removed the item keyed '#TryBrandX'" in result.output
+    assert list(store.items) == ["trybrandx"]
+
+
+def test_remove_raw_key_asks_first_naming_the_key(store: InMemoryHashtagStore) -> None:
+    store.items["#TryBrandX"] = {"hashtag": "#TryBrandX"}
+    result = run(store, "remove", "--raw-key", "#TryBrandX", input="n\n")
+    assert result.exit_code == 1
+    assert "the item keyed '#TryBrandX'" in result.output
+    assert "#TryBrandX" in store.items
+
+
+def test_remove_of_a_name_only_an_alias_holds_points_at_raw_key(
+    store: InMemoryHashtagStore,
+) -> None:
+    store.items["#TryBrandX"] = {"hashtag": "#TryBrandX"}
+    result = run(store, "remove", "#TryBrandX", "--yes")
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: hashtag 'trybrandx' is not tracked") and "--raw-key" in line
+
+
+def test_fix_key_moves_an_alias_to_its_normalised_name_with_its_settings(
+    store: InMemoryHashtagStore,
+) -> None:
+    store.items["ＴｒｙＢｒａｎｄＸ"] = {
+        "hashtag": "ＴｒｙＢｒａｎｄＸ",
+        "kind": "competitor",
+        "thresholds": {"viral_new_videos": 9},
+    }
+    result = run(store, "fix-key", "ＴｒｙＢｒａｎｄＸ")
+    assert result.exit_code == 0, result.output
+    assert list(store.items) == ["trybrandx"]
+    item = store.items["trybrandx"]
+    assert item["kind"] == "competitor" and item["thresholds"]["viral_new_videos"] == 9
+    assert item["updated_at"] == "2026-11-22T00:00:00Z"
+
+
+def test_fix_key_refuses_when_the_name_is_tracked(store: InMemoryHashtagStore) -> None:
+    run(store, "add", "trybrandx")
+    store.items["#TryBrandX"] = {"hashtag": "#TryBrandX"}
+    result = run(store, "fix-key", "#TryBrandX")
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert "already tracked" in line and "remove --raw-key" in line
+    assert sorted(store.items) == ["#TryBrandX", "trybrandx"]
+
+
+def test_fix_key_of_a_normalised_key_changes_nothing(store: InMemoryHashtagStore) -> None:
+    run(store, "add", "brand")
+    before = dict(store.items)
+    result = run(store, "fix-key", "brand")
+    assert result.exit_code == 0 and "nothing to fix" in result.output
+    assert store.items == before
+
+
+@pytest.mark.parametrize("value", ["inf", "1e200", "nan", "-1", "1e-300"])
+def test_an_unbounded_threshold_is_one_line(store: InMemoryHashtagStore, value: str) -> None:
+    result = run(store, "add", "brand", "--threshold", f"viral_growth_pct={value}")
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error:") and "viral_growth_pct" in line
+    assert store.items == {}
+
+
+def test_a_campaign_with_a_line_break_is_refused(store: InMemoryHashtagStore) -> None:
+    result = run(store, "add", "brand", "--campaign", "BrandX\n#forged")
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error:") and "campaign" in line
+    assert store.items == {}
+
+
+def test_a_status_with_a_line_break_stays_on_its_row(store: InMemoryHashtagStore) -> None:
+    run(store, "add", "brand")
+    store.items["brand"]["status"] = "not_found\n#forged row"
+    result = run(store, "list")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0].startswith("#brand")
+    assert len(result.output.splitlines()) == 2  # the row and the count

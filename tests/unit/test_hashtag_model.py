@@ -108,3 +108,54 @@ def test_with_changes_merges_thresholds_and_revalidates() -> None:
     assert changed.thresholds.cooldown_hours == 6
     with pytest.raises(InvalidHashtagError):
         with_changes(item, {"thresholds": {"cooldown_hours": -1}})
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "fragment"),
+    [
+        ({"viral_growth_pct": "Infinity"}, "viral_growth_pct: Expected `float` <= 100000.0"),
+        ({"viral_growth_pct": 1e200}, "viral_growth_pct: Expected `float` <= 100000.0"),
+        ({"viral_growth_pct": 1e-300}, "viral_growth_pct: Expected `float` >= 0.01"),
+        ({"negative_sentiment_share": 1e-300}, "negative_sentiment_share: Expected `float` >="),
+        ({"viral_new_videos": 10**8}, "viral_new_videos: Expected `int` <= 10000000"),
+        ({"viral_day_views": 10**13}, "viral_day_views: Expected `int` <= 1000000000000"),
+        ({"low_activity_views": 10**13}, "low_activity_views: Expected `int` <="),
+        ({"high_participation_videos": 10**8}, "high_participation_videos: Expected `int` <="),
+    ],
+)
+def test_thresholds_are_finite_and_bounded(thresholds: dict[str, object], fragment: str) -> None:
+    # Issue 17: an infinite threshold became `null` in the fetch message (DLQ every cycle)
+    with pytest.raises(InvalidHashtagError, match="invalid") as refused:
+        TrackedHashtag.parse({"hashtag": "brand", "thresholds": thresholds})
+    assert fragment in str(refused.value)
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    item = TrackedHashtag.parse(
+        {
+            "hashtag": "brand",
+            "thresholds": {
+                "viral_growth_pct": 100_000,
+                "viral_new_videos": 10_000_000,
+                "viral_day_views": 10**12,
+                "negative_sentiment_share": 0.001,
+            },
+        }
+    )
+    assert item.thresholds.viral_growth_pct == 100_000.0
+    assert item.thresholds.viral_day_views == 10**12
+
+
+@pytest.mark.parametrize(
+    "campaign", ["BrandX\n#forged", "Brand\rX", "a\u2028b", "tab\there", "\x00"]
+)
+def test_a_campaign_with_a_line_break_or_control_character_is_refused(campaign: str) -> None:
+    with pytest.raises(InvalidHashtagError) as refused:
+        TrackedHashtag.parse({"hashtag": "brand", "campaign": campaign})
+    message = str(refused.value)
+    assert "campaign contains" in message and "one line" in message and "\n" not in message
+
+
+def test_a_campaign_keeps_spaces_and_any_script_and_loses_surrounding_breaks() -> None:
+    item = TrackedHashtag.parse({"hashtag": "brand", "campaign": "  Été 2026 — ブランド 🎉\n"})
+    assert item.campaign == "Été 2026 — ブランド 🎉"

@@ -25,6 +25,15 @@ from hashtag_tracker.models.codec import DecodeError, ValidationError, decode_js
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.storage.errors import StorageError
 
+# Log keys set per record (and cleared before the next one).
+RECORD_LOG_KEYS = ("correlation_id", "hashtag")
+
+
+def _clear_record_keys() -> None:
+    # Powertools leaves a key whose value is None out of every line: the same as
+    # remove_keys, through the one method every logger double here has.
+    logger.append_keys(**dict.fromkeys(RECORD_LOG_KEYS))
+
 
 @dataclass(frozen=True)
 class FetchRecord:
@@ -74,10 +83,12 @@ class WorkerRun:
             if isinstance(fetch, FetchRecord):
                 messages.append(fetch.body)
         self.progress.left = len(records)
+        _clear_record_keys()
         self._open(messages)
         try:
             yield
         finally:
+            _clear_record_keys()  # batch-level lines name no record
             self._close()
 
     def _parse(self, record: SqsRecord) -> FetchRecord | DecodeError:
@@ -165,6 +176,8 @@ class WorkerRun:
             self.progress.left -= 1
 
     def _handle(self, record: SqsRecord) -> dict[str, object]:
+        # The previous record's keys must not label this one's lines (issue 17).
+        _clear_record_keys()
         fetch = self._parse(record)
         if isinstance(fetch, DecodeError):
             metrics.add_metric(name="MalformedMessages", unit="Count", value=1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hashtag_tracker.clock import cycle_start, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
@@ -16,6 +17,59 @@ from hashtag_tracker.observability import logger
 # The scheduler's timeout (300 s): a claim older than that belongs to a run that is gone.
 STALE_CLAIM = timedelta(minutes=5)
 SEND_CHUNK = 500
+
+# How far an event's `time` may be from the clock (README, "Collection schedule"). The
+# schedule's event carries the time its tick was due and reaches the function seconds later;
+# a time ahead of the clock would claim a future cycle and store today's counts under it
+# (the real cycle then refused as already claimed), so a quarter of an hour of clock skew
+# is the most allowed. A late event is a retry: EventBridge retries for up to 1 h and
+# Lambda's asynchronous queue keeps an event for up to 6 h, so an older time is a replayed
+# or hand-written event, whose cycle would get counts read many hours after it.
+MAX_EVENT_AHEAD = timedelta(minutes=15)
+MAX_EVENT_AGE = timedelta(hours=6)
+
+
+class SchedulerEventError(ValueError):
+    """The Scheduler function's event names no usable time; the message says what to send."""
+
+
+def tick_time_from_event(event: Any, now: datetime) -> datetime:
+    """The tick's time from an EventBridge scheduled event (`time`, ISO 8601 with a zone),
+    in UTC; SchedulerEventError, one line, for a missing, unparsable or far-off time."""
+    if not isinstance(event, dict):
+        raise SchedulerEventError('the event must be a JSON object, e.g. {"time": "...Z"}')
+    raw = event.get("time")
+    if raw is None:
+        raise SchedulerEventError(
+            'the event has no "time"; send the schedule\'s event, e.g. {"time": "...Z"}'
+        )
+    if not isinstance(raw, str):
+        raise SchedulerEventError(f"time must be an ISO 8601 text with a timezone, got {raw!r}")
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise SchedulerEventError(f"time {raw!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise SchedulerEventError(f"time {raw!r} has no timezone; add Z or +00:00")
+    try:
+        when = parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise SchedulerEventError(f"time {raw!r} is out of range") from None
+    if when > now + MAX_EVENT_AHEAD:
+        raise SchedulerEventError(
+            f"time {raw!r} is more than {_minutes(MAX_EVENT_AHEAD)} minutes ahead of the "
+            f"clock ({to_iso(now)}); a future cycle is never claimed"
+        )
+    if when < now - MAX_EVENT_AGE:
+        raise SchedulerEventError(
+            f"time {raw!r} is more than {_minutes(MAX_EVENT_AGE) // 60} hours before the "
+            f"clock ({to_iso(now)}); a past cycle is not fanned out again"
+        )
+    return when
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
 
 
 @dataclass

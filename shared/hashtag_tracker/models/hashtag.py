@@ -22,6 +22,10 @@ from hashtag_tracker.models.codec import (
 
 MAX_HASHTAG_LENGTH = 100
 MAX_CAMPAIGN_LENGTH = 64
+# Upper bounds of the thresholds (README, "Thresholds"): far above any real tag, finite.
+MAX_VIDEO_THRESHOLD = 10_000_000
+MAX_VIEW_THRESHOLD = 1_000_000_000_000
+MAX_GROWTH_PCT = 100_000.0
 
 # Unicode categories a hashtag may contain: letters of any script, combining marks
 # (Devanagari, Thai ... need them), digits, and the underscore (connector punctuation).
@@ -65,26 +69,36 @@ class HashtagKind(StrEnum):
 
 
 class Thresholds(Record, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Per-hashtag alert thresholds; the defaults are the documented ones (README)."""
+    """Per-hashtag alert thresholds; the defaults and bounds are the documented ones (README).
+
+    Every threshold has an upper and a lower bound (issue 17): an unbounded float let
+    `Infinity` through, which msgspec writes as `null` in the fetch message (the worker then
+    fails it into the DLQ every cycle), and DynamoDB's numbers stop at about 1e±125.
+    """
 
     # New videos in 6 h that make it viral.
-    viral_new_videos: Annotated[int, Meta(ge=1)] = 200
+    viral_new_videos: Annotated[int, Meta(ge=1, le=MAX_VIDEO_THRESHOLD)] = 200
     # Views or videos growth % in 6 h.
-    viral_growth_pct: Annotated[float, Meta(gt=0)] = 50.0
+    viral_growth_pct: Annotated[float, Meta(ge=0.01, le=MAX_GROWTH_PCT)] = 50.0
     # New views in a day: a viral day.
-    viral_day_views: Annotated[int, Meta(ge=1)] = 1_000_000
+    viral_day_views: Annotated[int, Meta(ge=1, le=MAX_VIEW_THRESHOLD)] = 1_000_000
     # New videos in a day: high participation.
-    high_participation_videos: Annotated[int, Meta(ge=1)] = 500
+    high_participation_videos: Annotated[int, Meta(ge=1, le=MAX_VIDEO_THRESHOLD)] = 500
     # Fewer new views in a day: low activity.
-    low_activity_views: Annotated[int, Meta(ge=0)] = 1_000
+    low_activity_views: Annotated[int, Meta(ge=0, le=MAX_VIEW_THRESHOLD)] = 1_000
     # Share of negative comments that raises an alert.
-    negative_sentiment_share: Annotated[float, Meta(gt=0, le=1)] = 0.35
+    negative_sentiment_share: Annotated[float, Meta(ge=0.001, le=1)] = 0.35
     # Quiet time per rule.
     cooldown_hours: Annotated[int, Meta(ge=1, le=24 * 30)] = 24
     # Quiet time of the lasting-condition rules (low activity, negative comments).
     condition_cooldown_hours: Annotated[int, Meta(ge=1, le=24 * 30)] = 168
     # A spike this many times bigger escalates once.
     escalation_factor: Annotated[float, Meta(ge=1.1, le=100)] = 2.0
+
+
+# Characters a campaign may not hold: controls (a line break forges a row in `list` and in
+# email text), surrogates, and the Unicode line and paragraph separators.
+_REFUSED_IN_TEXT = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
 def _campaign(value: str | None) -> str | None:
@@ -95,6 +109,12 @@ def _campaign(value: str | None) -> str | None:
         return None
     if len(text) > MAX_CAMPAIGN_LENGTH:
         raise ValueError(f"campaign is longer than {MAX_CAMPAIGN_LENGTH} characters")
+    for char in text:
+        if unicodedata.category(char) in _REFUSED_IN_TEXT:
+            raise ValueError(
+                f"campaign contains {char!r} (a line break or control character); "
+                "it must be one line of text"
+            )
     return text
 
 

@@ -54,6 +54,18 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 Cell = str | int | float | None
 
+# A text cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+# (`=HYPERLINK(...)` in a campaign name would be live): such cells get a leading `'`, which
+# the spreadsheet shows as text (OWASP "CSV injection"). Numbers are written as numbers.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Cell) -> Cell:
+    """A cell no spreadsheet runs: text that would start a formula is prefixed with `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def _shares(report: Report) -> dict[str, float | None]:
     return {m.hashtag: m.share for group in report.groups for m in group.members}
@@ -88,7 +100,7 @@ def report_csv(report: Report) -> str:
     writer.writeheader()
     for row in report.hashtags:
         cells = _cells(row, shares.get(row.hashtag))
-        writer.writerow({k: "" if v is None else v for k, v in cells.items()})
+        writer.writerow({k: "" if v is None else neutralise(v) for k, v in cells.items()})
     return buffer.getvalue()
 
 

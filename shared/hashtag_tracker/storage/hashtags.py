@@ -111,12 +111,31 @@ class DynamoHashtagStore:
 
 
 def parse_item(raw: dict[str, Any]) -> ScanResult:
-    """One raw DynamoDB item -> a TrackedHashtag, or an InvalidItem saying why."""
+    """One raw DynamoDB item -> a TrackedHashtag, or an InvalidItem saying why.
+
+    An item whose stored key is not its normalised name (`#TryBrandX`, `ＴｒｙＢｒａｎｄＸ`,
+    typed by hand) is invalid too: read as `trybrandx` it would be a second name for that
+    hashtag, polled twice a cycle and reported twice, and no command given the name could
+    reach it (issue 17). Its reason names the normalised key and the way out.
+    """
     key_attr = raw.get("hashtag", {})
     key = str(next(iter(key_attr.values()), "?")) if isinstance(key_attr, dict) else "?"
     try:
-        return TrackedHashtag.parse(deserialize_item(raw))
+        item = deserialize_item(raw)
+        hashtag = TrackedHashtag.parse(item)
     except InvalidHashtagError as exc:
         return InvalidItem(key=key, reason=str(exc))
     except (TypeError, ValueError) as exc:  # an attribute type the deserializer cannot read
         return InvalidItem(key=key, reason=f"hashtag item {key!r} is unreadable: {exc}")
+    if item.get("hashtag") != hashtag.hashtag:
+        return InvalidItem(key=key, reason=key_not_normalised(key, hashtag.hashtag))
+    return hashtag
+
+
+def key_not_normalised(key: str, name: str) -> str:
+    """The one-line reason for an item stored under a key that is not its normalised name."""
+    return (
+        f"hashtag item {key!r} is invalid: its key is not normalised (the tracker's name is "
+        f"{name!r}); move it with `hashtag-tracker fix-key {key!r}` or remove it with "
+        f"`hashtag-tracker remove --raw-key {key!r}`"
+    )

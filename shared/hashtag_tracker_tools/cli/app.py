@@ -25,7 +25,7 @@ from hashtag_tracker.models.hashtag import (
     normalise_hashtag,
     with_changes,
 )
-from hashtag_tracker.storage.errors import StorageError
+from hashtag_tracker.storage.errors import ItemExistsError, ItemNotFoundError, StorageError
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore, hashtag_to_item
 from hashtag_tracker_tools.cli.ports import HashtagStore
 from hashtag_tracker_tools.cli.target import Target, TargetError, resolve_target
@@ -98,10 +98,15 @@ def _changes(
     return changes
 
 
+def _one_line(text: str) -> str:
+    return text if text.isprintable() else repr(text)
+
+
 def _row(hashtag: TrackedHashtag) -> str:
     dates = f"{hashtag.start_date or ''}..{hashtag.end_date or ''}"
     state = "active" if hashtag.active else "paused"
-    status = f" [{hashtag.status}]" if hashtag.status else ""
+    # `status` is free text from the item: a line break in it must not forge a row.
+    status = f" [{_one_line(hashtag.status)}]" if hashtag.status else ""
     campaign = hashtag.campaign or "-"
     return f"#{hashtag.hashtag:<32} {hashtag.kind:<10} {campaign:<20} {state:<6} {dates}{status}"
 
@@ -289,16 +294,57 @@ def resume(state: CliState, hashtag: str) -> None:
 @cli.command()
 @click.argument("hashtag")
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.option(
+    "--raw-key",
+    is_flag=True,
+    help="HASHTAG is an item's exact stored key, not normalised (an item `list` reports as "
+    "not normalised, e.g. '#TryBrandX')",
+)
 @click.pass_obj
-def remove(state: CliState, hashtag: str, yes: bool) -> None:
+def remove(state: CliState, hashtag: str, yes: bool, raw_key: bool) -> None:
     """Stop tracking HASHTAG (snapshots stay until their retention ends)."""
-    with _one_line_errors():
-        name = normalise_hashtag(hashtag)
+    if raw_key:
+        name, shown = hashtag, f"the item keyed {hashtag!r}"
+    else:
+        with _one_line_errors():
+            name = normalise_hashtag(hashtag)
+        shown = f"#{name}"
     if not yes:
-        click.confirm(f"stop tracking #{name}?", abort=True)
+        click.confirm(f"stop tracking {shown}?", abort=True)
     with _one_line_errors():
-        state.store.delete(name)
-    click.echo(f"removed #{name}")
+        try:
+            state.store.delete(name)
+        except ItemNotFoundError as exc:
+            if raw_key or name == hashtag:
+                raise
+            raise ItemNotFoundError(
+                f"{exc}; for an item stored under the exact key {hashtag!r}, add --raw-key"
+            ) from None
+    click.echo(f"removed {shown}")
+
+
+@cli.command(name="fix-key")
+@click.argument("raw_key", metavar="KEY")
+@click.pass_obj
+def fix_key(state: CliState, raw_key: str) -> None:
+    """Move the item stored under KEY, a key that is not normalised ('#TryBrandX'), to its
+    normalised name ('trybrandx'), keeping its settings. Refused when that name is tracked
+    already: then remove the duplicate with `remove --raw-key KEY`."""
+    with _one_line_errors():
+        item = state.store.get(raw_key)
+        if item.hashtag == raw_key:
+            click.echo(f"#{item.hashtag} is stored under its normalised name; nothing to fix")
+            return
+        moved = with_changes(item, {}, now=state.clock.now())
+        try:
+            state.store.create(moved)
+        except ItemExistsError:
+            raise ItemExistsError(
+                f"hashtag {moved.hashtag!r} is already tracked; keep it and remove the item "
+                f"keyed {raw_key!r} with `remove --raw-key {raw_key!r}`"
+            ) from None
+        state.store.delete(raw_key)
+    click.echo(f"moved the item keyed {raw_key!r} to #{moved.hashtag}")
 
 
 @cli.command()

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hashtag_tracker.collection.scheduler import fan_out
+from hashtag_tracker.collection.scheduler import (
+    MAX_EVENT_AGE,
+    MAX_EVENT_AHEAD,
+    SchedulerEventError,
+    fan_out,
+    tick_time_from_event,
+)
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.storage.hashtags import hashtag_to_item
 from tests.unit.collection.fakes import FakeClaims, FakeSink
@@ -90,3 +96,36 @@ def test_thousands_of_items_are_sent_in_chunks() -> None:
     )
     assert result.sent == 2_345
     assert len({json.loads(b)["hashtag"]["hashtag"] for b in sink.bodies}) == 2_345
+
+
+def test_the_tick_time_is_the_events_own_time_in_utc() -> None:
+    event = {"time": "2026-11-22T13:00:03+01:00", "detail-type": "Scheduled Event"}
+    assert tick_time_from_event(event, NOW) == datetime(2026, 11, 22, 12, 0, 3, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("event", "fragment"),
+    [
+        ({}, 'no "time"'),
+        ({"time": None}, 'no "time"'),
+        ({"time": "noon"}, "not an ISO 8601 time"),
+        ({"time": "2026-11-22T12:00:00"}, "no timezone"),
+        ({"time": 12}, "ISO 8601 text"),
+        ("2026-11-22T12:00:00Z", "JSON object"),
+        ({"time": "2026-11-22T12:15:06Z"}, "more than 15 minutes ahead"),
+        ({"time": "2026-11-25T12:00:00Z"}, "more than 15 minutes ahead"),
+        ({"time": "2026-11-22T06:00:04Z"}, "more than 6 hours before"),
+    ],
+)
+def test_an_event_without_a_usable_time_is_refused_in_one_line(
+    event: object, fragment: str
+) -> None:
+    # Issue 17: a missing time was a KeyError; a future one claimed a future cycle
+    with pytest.raises(SchedulerEventError) as refused:
+        tick_time_from_event(event, NOW)
+    assert fragment in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_the_bounds_are_inclusive() -> None:
+    assert tick_time_from_event({"time": "2026-11-22T12:15:05Z"}, NOW) == NOW + MAX_EVENT_AHEAD
+    assert tick_time_from_event({"time": "2026-11-22T06:00:05Z"}, NOW) == NOW - MAX_EVENT_AGE

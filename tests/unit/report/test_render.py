@@ -14,7 +14,7 @@ from hashtag_tracker.models.codec import decode_json
 from hashtag_tracker.report.compute import HashtagInputs, build_report, hashtag_report
 from hashtag_tracker.report.html import report_html
 from hashtag_tracker.report.model import Report
-from hashtag_tracker.report.render import CSV_COLUMNS, report_csv, report_json
+from hashtag_tracker.report.render import CSV_COLUMNS, Cell, neutralise, report_csv, report_json
 from hashtag_tracker_tools.simulator.world import World
 from tests.unit.report.fakes import ok, tracked, world_snapshots
 
@@ -103,3 +103,35 @@ def test_html_page_has_its_charts_inline_and_nothing_external(report: Report) ->
         assert forbidden not in lowered, forbidden
     # free text is escaped
     assert "&lt;b&gt;&amp;Co&lt;/b&gt;" in page and "<b>&Co</b>" not in page
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("BrandX", "BrandX"),
+        ("a=b", "a=b"),
+        (-5, -5),
+        (-0.5, -0.5),
+        (None, None),
+    ],
+)
+def test_a_text_cell_that_would_start_a_formula_is_quoted(value: Cell, cell: Cell) -> None:
+    # Issue 17: a campaign '=HYPERLINK(...)' was a live formula in the CSV
+    assert neutralise(value) == cell
+
+
+def test_the_csv_quotes_a_formula_campaign_and_keeps_numbers() -> None:
+    odd = tracked("fresh", "campaign", "=1+2")
+    row = hashtag_report(
+        HashtagInputs(odd, [ok("fresh", AS_OF - timedelta(hours=3), 10, 1)], [], [], (0, 0)),
+        AS_OF,
+    )
+    [line] = csv.DictReader(io.StringIO(report_csv(build_report(AS_OF, AS_OF, [row]))))
+    assert line["campaign"] == "'=1+2"
+    assert line["views_now"] == "10"
