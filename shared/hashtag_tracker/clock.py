@@ -61,3 +61,20 @@ def cycle_start(when: datetime, cycle_hours: int) -> datetime:
     when = when.astimezone(UTC)
     hour = when.hour - when.hour % cycle_hours
     return when.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def event_time(raw: object, name: str, error: type[Exception]) -> datetime:
+    """An event's ISO 8601 time with a timezone, in UTC; anything else raises `error` with a
+    one-line reason naming the field (`name`)."""
+    if not isinstance(raw, str):
+        raise error(f"{name} must be an ISO 8601 text with a timezone, got {raw!r}")
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise error(f"{name} {raw!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise error(f"{name} {raw!r} has no timezone; add Z or +00:00")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise error(f"{name} {raw!r} is out of range") from None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from hashtag_tracker.clock import cycle_start, to_iso
+from hashtag_tracker.clock import cycle_start, event_time, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.ports import CycleClaims, MessageQueue
 from hashtag_tracker.models.hashtag import InvalidItem, ScanResult
@@ -43,18 +43,7 @@ def tick_time_from_event(event: Any, now: datetime) -> datetime:
         raise SchedulerEventError(
             'the event has no "time"; send the schedule\'s event, e.g. {"time": "...Z"}'
         )
-    if not isinstance(raw, str):
-        raise SchedulerEventError(f"time must be an ISO 8601 text with a timezone, got {raw!r}")
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise SchedulerEventError(f"time {raw!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise SchedulerEventError(f"time {raw!r} has no timezone; add Z or +00:00")
-    try:
-        when = parsed.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-        raise SchedulerEventError(f"time {raw!r} is out of range") from None
+    when = event_time(raw, "time", SchedulerEventError)
     if when > now + MAX_EVENT_AHEAD:
         raise SchedulerEventError(
             f"time {raw!r} is more than {_minutes(MAX_EVENT_AHEAD)} minutes ahead of the "

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hashtag_tracker.clock import to_iso
+from hashtag_tracker.clock import event_time, to_iso
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.models.report_files import ReportFile, WrittenReport
 from hashtag_tracker.observability import logger, metrics
@@ -175,18 +175,7 @@ def as_of_from_event(event: Any, now: datetime) -> datetime:
     raw = event.get("as_of", event.get("time"))
     if raw is None:
         return now
-    if not isinstance(raw, str):
-        raise ReportEventError(f"as_of must be an ISO 8601 text with a timezone, got {raw!r}")
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ReportEventError(f"as_of {raw!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise ReportEventError(f"as_of {raw!r} has no timezone; add Z or +00:00")
-    try:
-        as_of = parsed.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-        raise ReportEventError(f"as_of {raw!r} is out of range") from None
+    as_of = event_time(raw, "as_of", ReportEventError)
     if as_of > now + timedelta(minutes=5):
         raise ReportEventError(f"as_of {raw!r} is in the future")
     return as_of

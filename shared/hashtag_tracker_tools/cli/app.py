@@ -374,20 +374,13 @@ def report(
     from hashtag_tracker.storage.videos import DynamoVideoLedger
 
     state: CliState = ctx.obj
-    root = ctx.find_root().params
     now = state.clock.now()
     with _one_line_errors():
         try:
             when = as_of_from_event({"as_of": as_of} if as_of else {}, now)
         except ReportEventError as exc:
             raise click.BadParameter(str(exc), param_hint="--as-of") from None
-        target = resolve_target(
-            table=root.get("table"),
-            stack=root.get("stack"),
-            local=bool(root.get("local")),
-            region=root.get("region"),
-            endpoint_url=root.get("endpoint_url"),
-        )
+        target = _root_target(ctx)
         outputs = target.outputs or {}
         snapshots_name = snapshots_table or outputs.get("SnapshotsTableName")
         videos_name = videos_table or outputs.get("VideosTableName")
@@ -428,20 +421,13 @@ def credits(ctx: click.Context, state_table: str | None, month: str | None, as_j
     from hashtag_tracker.storage.state import DynamoStateStore
 
     state: CliState = ctx.obj
-    root = ctx.find_root().params
     now = state.clock.now()
     this_month = now.strftime("%Y-%m")
     month = month or this_month
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise click.BadParameter(f"{month!r} is not a month like 2026-11", param_hint="--month")
     with _one_line_errors():
-        target = resolve_target(
-            table=root.get("table"),
-            stack=root.get("stack"),
-            local=bool(root.get("local")),
-            region=root.get("region"),
-            endpoint_url=root.get("endpoint_url"),
-        )
+        target = _root_target(ctx)
         name = state_table or (target.outputs or {}).get("StateTableName")
         if not name:
             raise TargetError(
@@ -475,6 +461,18 @@ def credits(ctx: click.Context, state_table: str | None, month: str | None, as_j
             f"at {projection.daily_rate:,.0f} a day the {projection.days_left:.1f} days left "
             f"need about {projection.needed:,.0f}: the balance {verdict}"
         )
+
+
+def _root_target(ctx: click.Context) -> Target:
+    """Where the command acts, from the root options (--table, --stack, --local, ...)."""
+    root = ctx.find_root().params
+    return resolve_target(
+        table=root.get("table"),
+        stack=root.get("stack"),
+        local=bool(root.get("local")),
+        region=root.get("region"),
+        endpoint_url=root.get("endpoint_url"),
+    )
 
 
 def main() -> None:
