@@ -295,3 +295,73 @@ def test_the_hashtags_scan_reads_in_bounded_pages(tables: dict[str, str]) -> Non
     # Then it took three bounded requests and saw every hashtag exactly once
     assert limits == [SCAN_PAGE_ITEMS] * 3
     assert sorted(seen) == names
+
+
+def test_the_ledger_drops_unkeyable_ids_and_bounds_text_instead_of_failing(
+    tables: dict[str, str],
+) -> None:
+    """A 1,100-byte author id (over DynamoDB's 1,024-byte key limit) and a 450 KB nickname
+    (over its 400 KB item limit) fail the write in moto as in DynamoDB; the ledger leaves the
+    first out and cuts the second, and writes the rest (issue 17)."""
+    ledger = DynamoVideoLedger(tables["VideosTable"])
+    long_id = "u" * 1_100
+    update = ledger.upsert(
+        "brand",
+        [_video("v1", "a1", 1, T0), _video("v2", long_id, 1, T0)],
+        [
+            replace(_creator("a1", T0), nickname="名" * 150_000),
+            _creator(long_id, T0),
+        ],
+        T0,
+    )
+    assert update.new_videos == ("v1",) and update.new_creators == ("a1",)
+    assert update.dropped == 2
+    assert ledger.totals("brand") == (1, 1)
+    [creator] = ledger.entries("brand", "creator#")
+    assert isinstance(creator, LedgerCreator) and creator.nickname is not None
+    assert 0 < len(creator.nickname.encode()) <= 256
+
+
+def test_a_ledger_upsert_cut_short_then_retried_counts_every_item_once(
+    tables: dict[str, str], monkeypatch: object
+) -> None:
+    """The second write request of an upsert is throttled past retries; the totals never
+    exceed the items written, and the next upsert of the same page counts every item once
+    (the old summary, added to after all chunks, undercounted for good: 30 stored, 5
+    counted)."""
+    import pytest
+
+    import hashtag_tracker.storage.videos as videos_module
+    from hashtag_tracker.storage.errors import StorageError
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setattr(videos_module, "WRITE_BATCH", 10)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    calls = itertools.count(1)
+
+    def throttle_second(**_: object) -> object:
+        if next(calls) != 2:
+            return None
+        from botocore.awsrequest import AWSResponse
+
+        error = {
+            "Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"},
+            "ResponseMetadata": {"HTTPStatusCode": 400, "MaxAttemptsReached": True},
+        }
+        return AWSResponse("https://dynamodb.invalid/", 400, {}, None), error
+
+    client.meta.events.register_first("before-call.dynamodb.BatchWriteItem", throttle_second)
+    ledger = DynamoVideoLedger(tables["VideosTable"], client=client)
+    videos = [_video(f"v{i}", f"a{i % 5}", i, T0) for i in range(30)]
+    creators = [_creator(f"a{i}", T0) for i in range(5)]
+    try:
+        ledger.upsert("brand", videos, creators, T0)
+    except StorageError:
+        pass
+    else:
+        raise AssertionError("the second chunk was not throttled")
+    stored = len(ledger.entries("brand", "video#")), len(ledger.entries("brand", "creator#"))
+    assert stored[0] + stored[1] == 10 and ledger.totals("brand") == (0, 0)
+    retried = ledger.upsert("brand", videos, creators, T0)
+    assert (retried.videos_total, retried.creators_total) == (30, 5) == ledger.totals("brand")
+    assert len(retried.new_videos) + len(retried.new_creators) == 25  # the first 10 known

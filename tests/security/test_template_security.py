@@ -9,6 +9,7 @@ itself (`make checkov` creates it).
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -417,3 +418,292 @@ def test_each_role_may_do_what_its_code_does_to_the_state_table(
             granted |= set(listed(statement.get("Action")))
     # Then every action its code calls on the State table is allowed
     assert STATE_TABLE_ACTIONS[role] <= granted, STATE_TABLE_ACTIONS[role] - granted
+
+
+# -- granted == used: every role may do what its code does, and nothing else ----------------
+
+STORAGE = ROOT / "shared" / "hashtag_tracker" / "storage"
+# The DynamoDB adapters: class -> (its module under storage/, the table every wiring gives it).
+DYNAMO_ADAPTERS = {
+    "DynamoHashtagStore": ("hashtags.py", "HashtagsTable"),
+    "DynamoSnapshotStore": ("snapshots.py", "SnapshotsTable"),
+    "DynamoVideoLedger": ("videos.py", "VideosTable"),
+    "DynamoStateStore": ("state.py", "StateTable"),
+    "DynamoAlertStore": ("alerts.py", "StateTable"),
+}
+# boto3 client method -> the IAM action it needs. TransactWriteItems has no action of its own:
+# each item needs the action of its kind (TRANSACT_ACTIONS).
+CLIENT_ACTIONS = {
+    "get_item": "dynamodb:GetItem",
+    "put_item": "dynamodb:PutItem",
+    "update_item": "dynamodb:UpdateItem",
+    "delete_item": "dynamodb:DeleteItem",
+    "query": "dynamodb:Query",
+    "scan": "dynamodb:Scan",
+    "batch_get_item": "dynamodb:BatchGetItem",
+    "batch_write_item": "dynamodb:BatchWriteItem",
+    "describe_table": "dynamodb:DescribeTable",
+}
+TRANSACT_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+# Which adapter methods each function's code path calls (its wiring/ factory picks the
+# adapters; its logic room calls these methods on them). Each name is checked to be called
+# in the listed modules; what each method does to DynamoDB is read from storage/'s code.
+CODE_PATHS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
+    "SchedulerFunctionRole": (
+        ["collection/scheduler.py", "wiring/scheduler.py"],
+        {
+            "DynamoHashtagStore": ["scan"],
+            "DynamoStateStore": ["claim_cycle", "finish_cycle", "release_cycle"],
+        },
+    ),
+    "WorkerRole": (
+        [
+            "collection/handler.py",
+            "collection/worker.py",
+            "collection/batch.py",
+            "collection/pacing.py",
+            "collection/notices.py",
+            "notify/dispatcher.py",
+        ],
+        {
+            "DynamoHashtagStore": ["current_items", "mark_status"],
+            "DynamoSnapshotStore": ["put", "between"],
+            "DynamoVideoLedger": ["upsert"],
+            "DynamoStateStore": [
+                "reserve_slot",
+                "reserve_credits",
+                "settle_credits",
+                "carry_credits",
+                "carried_credits",
+                "claim_fetch",
+                "claim_fetches",
+                "release_fetch",
+                "mark_once",
+                "unmark",
+            ],
+            "DynamoAlertStore": ["claim", "confirm", "release"],
+        },
+    ),
+    "ReportFunctionRole": (
+        ["report/run.py", "storage/report_sources.py"],
+        {
+            "DynamoHashtagStore": ["scan"],
+            "DynamoSnapshotStore": ["between"],
+            "DynamoVideoLedger": ["first_seen_since", "totals"],
+            "DynamoStateStore": [
+                "balance",
+                "claim_report_day",
+                "mark_report_summary",
+                "unmark_report_summary",
+            ],
+        },
+    ),
+    "SlackNotifierFunctionRole": (["notify/slack.py"], {}),
+}
+KMS_FOR_THE_TOPIC = {("AlertKey", "kms:Decrypt"), ("AlertKey", "kms:GenerateDataKey*")}
+# What the functions use besides DynamoDB, by (resource, action): queues (the SQS event
+# source's polling, sends; SendMessageBatch is sqs:SendMessage), the encrypted topic, the
+# bucket, the secrets (an API key named "/..." is an SSM parameter), and the dead-letter
+# queue Lambda writes a failed asynchronous event to.
+OTHER_USES: dict[str, set[tuple[str, str]]] = {
+    "SchedulerFunctionRole": {
+        ("FetchQueue", "sqs:SendMessage"),
+        ("ScheduledDLQ", "sqs:SendMessage"),
+    },
+    "WorkerRole": {
+        ("FetchQueue", "sqs:ReceiveMessage"),
+        ("FetchQueue", "sqs:DeleteMessage"),
+        ("FetchQueue", "sqs:GetQueueAttributes"),
+        ("FetchQueue", "sqs:SendMessage"),
+        ("AlertTopic", "sns:Publish"),
+        *KMS_FOR_THE_TOPIC,
+        ("ApiKeySecretName-??????", "secretsmanager:GetSecretValue"),
+        ("ApiKeySecretName", "ssm:GetParameter"),
+    },
+    "ReportFunctionRole": {
+        ("ScheduledDLQ", "sqs:SendMessage"),
+        ("ReportsBucket/reports/*", "s3:PutObject"),
+        ("ReportsBucket/reports/*", "s3:GetObject"),  # the presigned link
+        ("AlertTopic", "sns:Publish"),
+        *KMS_FOR_THE_TOPIC,
+    },
+    "SlackNotifierFunctionRole": {
+        ("SlackDLQ", "sqs:SendMessage"),
+        ("SlackWebhookSecretName-??????", "secretsmanager:GetSecretValue"),
+    },
+}
+
+
+def _module_constants(tree: ast.Module) -> dict[str, str]:
+    return {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name) and isinstance(node.value.value, str)
+    }
+
+
+def _is_self_attr(node: ast.AST, name: str) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == name
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def dynamo_actions(adapter: str) -> dict[str, set[tuple[str, str]]]:
+    """Method -> the (resource suffix, IAM action) pairs it needs, read from the adapter's
+    code: its boto3 client calls, its transactions' item kinds, an IndexName (the index's
+    ARN), through the helper methods it calls on itself."""
+    module, _ = DYNAMO_ADAPTERS[adapter]
+    tree = ast.parse((STORAGE / module).read_text(encoding="utf-8"))
+    constants = _module_constants(tree)
+    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == adapter]
+    direct: dict[str, set[str]] = {}
+    kinds: dict[str, set[str]] = {}
+    helpers: dict[str, set[str]] = {}
+    index: dict[str, str] = {}
+    for method in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+        ops, found, calls = set(), set(), set()
+        for node in ast.walk(method):
+            if isinstance(node, ast.Dict):
+                found |= {k.value for k in node.keys if isinstance(k, ast.Constant)}
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and _is_self_attr(func.value, "_client"):
+                op = func.attr
+                if op == "get_paginator":
+                    arg = node.args[0]
+                    assert isinstance(arg, ast.Constant), (adapter, method.name)
+                    op = str(arg.value)
+                ops.add(op)
+            elif _is_self_attr(func, getattr(func, "attr", "")):
+                calls.add(getattr(func, "attr", ""))
+            for keyword in node.keywords:
+                if keyword.arg == "IndexName":
+                    value = keyword.value
+                    name = value.id if isinstance(value, ast.Name) else None
+                    index[method.name] = (
+                        constants[name] if name else str(getattr(value, "value", "?"))
+                    )
+        direct[method.name] = ops
+        kinds[method.name] = found & set(TRANSACT_ACTIONS)
+        helpers[method.name] = calls
+
+    def closure(name: str, seen: set[str]) -> set[str]:
+        seen.add(name)
+        for helper in helpers.get(name, set()) & set(direct):
+            if helper not in seen:
+                closure(helper, seen)
+        return seen
+
+    actions: dict[str, set[tuple[str, str]]] = {}
+    for name in direct:
+        reach = closure(name, set())
+        ops = set().union(*(direct[m] for m in reach))
+        unknown = ops - set(CLIENT_ACTIONS) - {"transact_write_items"}
+        assert not unknown, (adapter, name, unknown)
+        suffix = next((f"/index/{index[m]}" for m in reach if m in index), "")
+        pairs = {(suffix if op == "query" else "", CLIENT_ACTIONS[op]) for op in ops - {
+            "transact_write_items"}}  # fmt: skip
+        if "transact_write_items" in ops:
+            kinds_used = set().union(*(kinds[m] for m in reach))
+            assert kinds_used, (adapter, name, "a transaction of no known item kind")
+            pairs |= {("", TRANSACT_ACTIONS[k]) for k in kinds_used}
+        actions[name] = pairs
+    return actions
+
+
+def canonical(resource: Any) -> str:
+    """A statement's resource as the logical id (or parameter) it names plus any path after
+    it: GetAtt X.Arn -> X; Sub "${X.Arn}/index/Y" -> X/index/Y; a SAM policy template's
+    "...:table/${tableName}" with tableName = Ref X -> X."""
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        inner = resource["Fn::Sub"]
+        text, variables = (inner, {}) if isinstance(inner, str) else inner
+        last = None
+        for match in re.finditer(r"\$\{([^}!]+)\}", text):
+            name = match.group(1)
+            if name in PSEUDO_PARAMETERS:
+                continue
+            last = match
+        assert last is not None, resource
+        name = last.group(1)
+        named = references(variables[name]) if name in variables else {name.split(".")[0]}
+        base = next(iter(named))
+        return base + text[last.end() :]
+    names = references(resource)
+    assert len(names) == 1, resource
+    return names.pop()
+
+
+def used_by(role: str) -> set[tuple[str, str]]:
+    """What the role's function does, from its code path."""
+    modules, adapters = CODE_PATHS[role]
+    code = "\n".join(
+        (ROOT / "shared" / "hashtag_tracker" / m).read_text(encoding="utf-8") for m in modules
+    )
+    used = set(OTHER_USES[role])
+    for adapter, methods in adapters.items():
+        table = DYNAMO_ADAPTERS[adapter][1]
+        per_method = dynamo_actions(adapter)
+        for method in methods:
+            assert method in per_method, (adapter, method, "no such method")
+            assert re.search(rf"\.{method}\(", code), (role, method, "not called on its path")
+            used |= {(table + suffix, action) for suffix, action in per_method[method]}
+    return used
+
+
+def granted_to(expanded: dict[str, Any], role: str) -> set[tuple[str, str]]:
+    return {
+        (canonical(resource), action)
+        for name, statement in iam_statements(expanded)
+        if name == role and statement.get("Effect") == "Allow"
+        for action in listed(statement["Action"])
+        for resource in listed(statement["Resource"])
+    }
+
+
+def test_every_role_is_covered_by_the_code_path_table(expanded: dict[str, Any]) -> None:
+    roles = set(of_type(expanded, "AWS::IAM::Role"))
+    assert roles == set(CODE_PATHS) == set(OTHER_USES)
+
+
+@pytest.mark.parametrize("role", sorted(CODE_PATHS))
+def test_each_role_is_granted_exactly_what_its_code_uses(
+    expanded: dict[str, Any], role: str
+) -> None:
+    # Given what the function's code path does (its adapters' boto3 calls, read from code)
+    used = used_by(role)
+    # When the role's statements are read as the SAM transform deploys them
+    granted = granted_to(expanded, role)
+    # Then nothing it needs is missing, and nothing it never does is granted
+    assert not used - granted, ("missing", sorted(used - granted))
+    assert not granted - used, ("granted, never used", sorted(granted - used))
+
+
+def test_the_report_writes_only_its_own_records_in_the_state_table(
+    expanded: dict[str, Any],
+) -> None:
+    from hashtag_tracker.storage.state import REPORT_PK
+
+    writes = [
+        statement
+        for name, statement in iam_statements(expanded)
+        if name == "ReportFunctionRole"
+        and canonical(statement["Resource"]) == "StateTable"
+        and {"dynamodb:PutItem", "dynamodb:DeleteItem"} & set(listed(statement["Action"]))
+    ]
+    assert writes
+    for statement in writes:
+        condition = statement["Condition"]["ForAllValues:StringEquals"]
+        assert listed(condition["dynamodb:LeadingKeys"]) == [REPORT_PK]

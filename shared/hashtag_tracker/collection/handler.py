@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from hashtag_tracker.collection.balance import outlook
 from hashtag_tracker.collection.batch import BatchProgress
 from hashtag_tracker.collection.messages import FetchMessage
+from hashtag_tracker.collection.ports import CurrentItems
 from hashtag_tracker.collection.sqs import PartialBatchResponse, SqsRecord, partial_batch_response
 from hashtag_tracker.collection.worker import (
     FETCH_LEASE,
@@ -22,6 +23,7 @@ from hashtag_tracker.collection.worker import (
     collect,
 )
 from hashtag_tracker.models.codec import DecodeError, ValidationError, decode_json
+from hashtag_tracker.models.hashtag import InvalidItem, ScanResult
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.storage.errors import StorageError
 
@@ -33,6 +35,21 @@ def _clear_record_keys() -> None:
     # Powertools leaves a key whose value is None out of every line: the same as
     # remove_keys, through the one method every logger double here has.
     logger.append_keys(**dict.fromkeys(RECORD_LOG_KEYS))
+
+
+def not_due_reason(item: ScanResult | None, cycle_day: date, today: date) -> str | None:
+    """Why the item as it is now must not be collected (its message holds an older copy):
+    removed, no longer a valid item, paused, or outside its start/end dates on the cycle's
+    day or today; None when it is still due."""
+    if item is None:
+        return "removed"
+    if isinstance(item, InvalidItem):
+        return "invalid item"
+    if not item.active:
+        return "paused"
+    if not (item.is_due(cycle_day) and item.is_due(today)):
+        return "outside its start/end dates"
+    return None
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,8 @@ class WorkerRun:
         self.progress = progress or BatchProgress()
         self.fatal: str | None = None
         self._parsed: dict[str, FetchRecord | DecodeError] = {}
+        # Records whose hashtag is no longer due (message id -> why): acknowledged uncalled.
+        self.skipped: dict[str, str] = {}
 
     @contextmanager
     def batch(self, records: Sequence[dict[str, Any]]) -> Iterator[None]:
@@ -74,17 +93,17 @@ class WorkerRun:
 
         Either step failing only costs requests: the records then claim and reserve alone.
         """
-        messages: list[FetchMessage] = []
+        fetches: list[FetchRecord] = []
         for raw in records:
             try:
                 fetch = self._parse(SqsRecord.from_event(raw))
             except (KeyError, TypeError, AttributeError):
                 continue  # not even an SQS record: it fails alone below
             if isinstance(fetch, FetchRecord):
-                messages.append(fetch.body)
+                fetches.append(fetch)
         self.progress.left = len(records)
         _clear_record_keys()
-        self._open(messages)
+        self._open(fetches)
         try:
             yield
         finally:
@@ -99,10 +118,16 @@ class WorkerRun:
                 self._parsed[record.message_id] = exc
         return self._parsed[record.message_id]
 
-    def _open(self, messages: list[FetchMessage]) -> None:
-        if not messages:
+    def _open(self, fetches: list[FetchRecord]) -> None:
+        if not fetches:
             return
         now = self.deps.clock.now()
+        self._recheck(fetches, now)
+        messages = [f.body for f in fetches if f.message_id not in self.skipped]
+        # A skipped record makes no call: no rate-limit slot, claim or credits for it.
+        self.progress.left -= len(fetches) - len(messages)
+        if not messages:
+            return
         claims = self.deps.claims
         if claims is not None:
             try:
@@ -114,6 +139,31 @@ class WorkerRun:
             self.deps.budget.open_pool(now.strftime("%Y-%m"), worst)
         except StorageError as exc:  # each record reserves alone
             logger.warning("batch credits not reserved together", extra={"error": str(exc)})
+
+    def _recheck(self, fetches: list[FetchRecord], now: datetime) -> None:
+        """Read the batch's hashtag items as they are now, in one request, and mark the
+        records whose hashtag was removed, paused or ended since its message was queued
+        (deferrals and DLQ redrives carry copies days old). A failed read changes nothing:
+        the records are collected from their messages' copies, as before."""
+        store = self.deps.hashtags
+        if not isinstance(store, CurrentItems):
+            return
+        try:
+            current = store.current_items([f.body.hashtag.hashtag for f in fetches])
+        except StorageError as exc:
+            metrics.add_metric(name="HashtagRecheckFailed", unit="Count", value=1)
+            logger.warning(
+                "hashtag items not re-read; collecting from the messages' copies",
+                extra={"error": str(exc)[:300]},
+            )
+            return
+        for fetch in fetches:
+            name = fetch.body.hashtag.hashtag
+            if name not in current:
+                continue  # not answered (unprocessed): collected as before
+            reason = not_due_reason(current[name], fetch.body.cycle.date(), now.date())
+            if reason is not None:
+                self.skipped[fetch.message_id] = reason
 
     def _close(self) -> None:
         try:
@@ -170,10 +220,23 @@ class WorkerRun:
         )
 
     def handle(self, record: SqsRecord) -> dict[str, object]:
+        reason = self.skipped.get(record.message_id)
+        if reason is not None:
+            return self._skip(record, reason)
         try:
             return self._handle(record)
         finally:
             self.progress.left -= 1
+
+    def _skip(self, record: SqsRecord, reason: str) -> dict[str, object]:
+        """Acknowledge a record whose hashtag is no longer due, without calling the API."""
+        _clear_record_keys()
+        fetch = self._parsed[record.message_id]
+        if isinstance(fetch, FetchRecord):
+            logger.append_keys(correlation_id=fetch.body.key, hashtag=fetch.body.hashtag.hashtag)
+        metrics.add_metric(name="FetchSkippedNotDue", unit="Count", value=1)
+        logger.info("hashtag no longer due; acknowledged without calling", extra={"reason": reason})
+        return {"outcome": "skipped", "reason": reason}
 
     def _handle(self, record: SqsRecord) -> dict[str, object]:
         # The previous record's keys must not label this one's lines (issue 17).

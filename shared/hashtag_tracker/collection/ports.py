@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from hashtag_tracker.models.bookkeeping import ClaimAnswer, SlotAnswer
+from hashtag_tracker.models.hashtag import ScanResult
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 
@@ -125,3 +126,14 @@ class HashtagStatus(Protocol):
 class Notices(Protocol):
     def once(self, key: str, subject: str, text: str) -> None:
         """Raise an operational alert once per key (e.g. once per month)."""
+
+
+@runtime_checkable
+class CurrentItems(Protocol):
+    """The tracked-hashtag items as they are now (a user may have paused, edited or removed
+    one since its message was queued), read in one request for a whole SQS batch."""
+
+    def current_items(self, names: Sequence[str]) -> dict[str, ScanResult | None]:
+        """name -> the item now (an InvalidItem if it no longer reads), None if there is no
+        such item; a name left out of the answer could not be read (unknown)."""
+        ...

@@ -8,6 +8,7 @@ from statistics import mean, median
 from typing import Any, Protocol
 
 from hashtag_tracker.models.snapshot import SentimentShares, VideoSampleStats
+from hashtag_tracker.models.video import MAX_COMMENT_BYTES, bounded_text
 
 # VADER's own cut-offs for its compound score.
 POSITIVE_AT = 0.05
@@ -59,8 +60,10 @@ def _analyzer() -> Any:
 
 
 def sentiment_shares(texts: Sequence[str]) -> SentimentShares | None:
-    """Shares of positive / neutral / negative comments by VADER's compound score."""
-    scores = [_analyzer().polarity_scores(t)["compound"] for t in texts if t and t.strip()]
+    """Shares of positive / neutral / negative comments by VADER's compound score; each
+    comment scored on at most its first MAX_COMMENT_BYTES bytes (a huge one costs no more)."""
+    bounded = (bounded_text(t, MAX_COMMENT_BYTES) or "" for t in texts if t)
+    scores = [_analyzer().polarity_scores(t)["compound"] for t in bounded if t.strip()]
     if not scores:
         return None
     positive = sum(1 for s in scores if s >= POSITIVE_AT)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hashtag_tracker.clock import cycle_start, event_time, to_iso
-from hashtag_tracker.collection.messages import FetchMessage
+from hashtag_tracker.collection.messages import MAX_BODY_BYTES, FetchMessage
 from hashtag_tracker.collection.ports import CycleClaims, MessageQueue
 from hashtag_tracker.models.hashtag import InvalidItem, ScanResult
 from hashtag_tracker.observability import logger
@@ -97,6 +97,14 @@ def plan_messages(
         yield FetchMessage(cycle=cycle, hashtag=item)
 
 
+def _too_long(message: FetchMessage, size: int, result: FanOutResult) -> None:
+    reason = f"its fetch message is {size} bytes, more than the {MAX_BODY_BYTES} SQS allows"
+    logger.warning(
+        "skipped hashtag item", extra={"item": message.hashtag.hashtag, "reason": reason}
+    )
+    result.invalid.append(InvalidItem(message.hashtag.hashtag, reason))
+
+
 def fan_out(
     event_time: datetime,
     *,
@@ -119,7 +127,13 @@ def fan_out(
     try:
         batch: list[str] = []
         for message in plan_messages(items, cycle, result):
-            batch.append(message.body())
+            body = message.body()
+            if len(body.encode("utf-8")) > MAX_BODY_BYTES:
+                # Never reached by a valid item (messages.py bounds it); one body SQS would
+                # refuse must not fail the batch it rides in, and every batch after it.
+                _too_long(message, len(body.encode("utf-8")), result)
+                continue
+            batch.append(body)
             if len(batch) >= SEND_CHUNK:
                 result.sent += sink.send_bodies(batch)
                 batch = []

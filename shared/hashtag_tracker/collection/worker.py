@@ -36,8 +36,8 @@ from hashtag_tracker.collection.ports import (
 from hashtag_tracker.collection.sample import sample_stats, sentiment_shares
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.models.snapshot import SentimentShares, Snapshot, SnapshotStatus
-from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
-from hashtag_tracker.observability import logger
+from hashtag_tracker.models.video import LedgerCreator, LedgerVideo, bound_creator, bound_video
+from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.source.base import HashtagStats, Provider, Video
 from hashtag_tracker.source.errors import (
     AuthError,
@@ -120,36 +120,78 @@ def _missing(message: FetchMessage, now: datetime, reason: str, credits: int) ->
 
 def _ledger_entries(
     hashtag: str, videos: Sequence[Video], now: datetime
-) -> tuple[list[LedgerVideo], list[LedgerCreator]]:
-    ledger_videos = [
-        LedgerVideo(
-            hashtag=hashtag,
-            video_id=v.video_id,
-            author_id=v.author_id,
-            created_at=v.created_at,
-            first_seen=now,
-            last_seen=now,
-            plays=v.plays,
-            likes=v.likes,
-            comments=v.comments,
-            shares=v.shares,
-            saves=v.saves,
-            description=v.description,
+) -> tuple[list[LedgerVideo], list[LedgerCreator], int]:
+    """The ledger's rows for a page, bounded per field (models.video): free text cut to its
+    byte limit; a video whose video or author id is too long to key is dropped, and
+    counted, so one odd video never fails the page's write."""
+    ledger_videos: list[LedgerVideo] = []
+    creators: list[LedgerCreator] = []
+    dropped = 0
+    for v in videos:
+        video = bound_video(
+            LedgerVideo(
+                hashtag=hashtag,
+                video_id=v.video_id,
+                author_id=v.author_id,
+                created_at=v.created_at,
+                first_seen=now,
+                last_seen=now,
+                plays=v.plays,
+                likes=v.likes,
+                comments=v.comments,
+                shares=v.shares,
+                saves=v.saves,
+                description=v.description,
+            )
         )
-        for v in videos
-    ]
-    creators = [
-        LedgerCreator(
-            hashtag=hashtag,
-            author_id=v.author_id,
-            nickname=v.author_nickname,
-            followers=v.author_followers,
-            first_seen=now,
-            last_seen=now,
+        creator = bound_creator(
+            LedgerCreator(
+                hashtag=hashtag,
+                author_id=v.author_id,
+                nickname=v.author_nickname,
+                followers=v.author_followers,
+                first_seen=now,
+                last_seen=now,
+            )
         )
-        for v in videos
-    ]
-    return ledger_videos, creators
+        if video is None or creator is None:
+            dropped += 1
+            continue
+        ledger_videos.append(video)
+        creators.append(creator)
+    return ledger_videos, creators, dropped
+
+
+def _update_ledger(
+    message: FetchMessage, deps: WorkerDeps, videos: Sequence[Video], now: datetime
+) -> int:
+    """Record the page in the ledger after the snapshot is written; the new videos' count.
+
+    Best effort: a ledger failure is logged and counted (`LedgerWriteFailed`) and never
+    fails the record, which would lose nothing but re-spend the cycle's credits (a retry
+    finds the snapshot and stops) or, before the snapshot, blank the hashtag's reading.
+    The ledger's summary counts only what was written, so a failed write undercounts
+    nothing for good: the videos are counted when a later page sees them."""
+    hashtag = message.hashtag.hashtag
+    ledger_videos, creators, dropped = _ledger_entries(hashtag, videos, now)
+    if dropped:
+        logger.warning(
+            "videos with ids too long for the ledger dropped",
+            extra={"hashtag": hashtag, "dropped": dropped},
+        )
+        metrics.add_metric(name="LedgerVideosDropped", unit="Count", value=dropped)
+    if not ledger_videos:
+        return 0
+    try:
+        update = deps.ledger.upsert(hashtag, ledger_videos, creators, now)
+    except Exception as exc:
+        logger.error(
+            "ledger not updated; the snapshot is kept",
+            extra={"hashtag": hashtag, "error": str(exc)[:300]},
+        )
+        metrics.add_metric(name="LedgerWriteFailed", unit="Count", value=1)
+        return 0
+    return len(getattr(update, "new_videos", ()))
 
 
 class _Collector:
@@ -437,11 +479,6 @@ def _record_snapshot(
 ) -> CollectResult:
     item = message.hashtag
     videos, sentiment = _sample(message, deps, c, stats, history)
-    new_videos = 0
-    if videos:
-        ledger_videos, creators = _ledger_entries(item.hashtag, videos, now)
-        update = deps.ledger.upsert(item.hashtag, ledger_videos, creators, now)
-        new_videos = len(getattr(update, "new_videos", ()))
     snapshot = Snapshot(
         hashtag=item.hashtag,
         cycle=message.cycle,
@@ -453,6 +490,8 @@ def _record_snapshot(
         credits=c.cycle_credits,
     )
     written = deps.snapshots.put(snapshot, deps.retention)
+    # The snapshot first: what the credits bought is kept whatever the ledger does.
+    new_videos = _update_ledger(message, deps, videos, now) if videos else 0
     if written and deps.alerts is not None:
         deps.alerts(item, snapshot, history)
     outcome = Outcome.WRITTEN if written else Outcome.DUPLICATE

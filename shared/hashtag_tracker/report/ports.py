@@ -4,7 +4,7 @@ DynamoDB, S3 and SNS adapters under storage/ satisfy; tests pass in-memory fakes
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from hashtag_tracker.models.hashtag import ScanResult
@@ -39,7 +39,25 @@ class ReportSources(Protocol):
 
 class ReportSink(Protocol):
     def write(self, day: str, files: Sequence[ReportFile]) -> WrittenReport:
-        """Store the files under the report's day (YYYY-MM-DD)."""
+        """Store the files under the report's folder: its day (YYYY-MM-DD), or, for another
+        window ending that same day, its end time (YYYY-MM-DDTHHMMSSZ)."""
+        ...
+
+
+class ReportMarks(Protocol):
+    """Records that keep one report per window (the State table): the day's folder is held
+    by the first window that wrote it, and a window's summary is published once."""
+
+    def claim_report_day(self, day: str, window: str, now: datetime, ttl: timedelta) -> bool:
+        """True if `day`'s folder is free or already holds `window`."""
+        ...
+
+    def mark_report_summary(self, window: str, now: datetime, ttl: timedelta) -> bool:
+        """True the first time only."""
+        ...
+
+    def unmark_report_summary(self, window: str) -> None:
+        """Forget the mark (its publish failed)."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,11 +21,20 @@ from hashtag_tracker.report.compute import (
 )
 from hashtag_tracker.report.html import report_html
 from hashtag_tracker.report.model import HashtagReport, Report, SkippedHashtag
-from hashtag_tracker.report.ports import ReportSink, ReportSources, SummaryPublisher
+from hashtag_tracker.report.ports import ReportMarks, ReportSink, ReportSources, SummaryPublisher
 from hashtag_tracker.report.render import report_csv, report_json
 from hashtag_tracker.storage.errors import StorageError
 
 SUMMARY_MOVERS = 3
+# How long the marks that keep one report per window are kept (the bucket keeps reports 365
+# days by default): a window re-run months later still finds its folder and its summary sent.
+REPORT_MARK_TTL = timedelta(days=400)
+# The summary's lists (anomalies, skipped tags) name at most this many, then "+N more": SNS
+# refuses a message over 256 KiB, and 2,600 skipped tags once failed the publish after the
+# report was stored (issue 17). The whole text is kept under SUMMARY_MAX_BYTES.
+SUMMARY_LIST = 20
+SNS_MAX_BYTES = 256 * 1024
+SUMMARY_MAX_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,8 @@ class ReportResult:
     written: WrittenReport
     published: bool
     invalid_items: list[str] = field(default_factory=list)
+    # An earlier run of the same window (a second delivery of its event) published its summary.
+    already_published: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,7 +55,30 @@ class ReportResult:
             "invalid_items": len(self.invalid_items),
             "files": self.written.locations,
             "published": self.published,
+            "already_published": self.already_published,
         }
+
+
+@dataclass(frozen=True)
+class MarkedSink:
+    """The Report function's sink: where the files go, and the State-table marks that keep one
+    report per window (make_report uses them when its sink is one of these)."""
+
+    sink: ReportSink
+    marks: ReportMarks
+
+    def write(self, day: str, files: Sequence[ReportFile]) -> WrittenReport:
+        return self.sink.write(day, files)
+
+
+def report_folder(as_of: datetime, marks: ReportMarks | None, now: datetime) -> str:
+    """The folder of the report whose window ends at `as_of`: its day (YYYY-MM-DD) unless
+    another window's report of that day holds it (an on-demand run after the Monday one, or
+    before it), then its end time (YYYY-MM-DDTHHMMSSZ), so neither overwrites the other."""
+    day = f"{as_of:%Y-%m-%d}"
+    if marks is None or marks.claim_report_day(day, to_iso(as_of), now, REPORT_MARK_TTL):
+        return day
+    return f"{as_of:%Y-%m-%dT%H%M%SZ}"
 
 
 def render_files(report: Report) -> list[ReportFile]:
@@ -116,19 +151,35 @@ def summary_text(report: Report, link: str | None, stored_at: str | None = None)
     if bottom:
         lines += ["Bottom:", *(f"  {r.rank}. {_mover(r)}" for r in bottom)]
     lines.append("Anomalies this week:" if report.anomalies else "Anomalies this week: none")
-    for row in report.anomalies:
+    for row in report.anomalies[:SUMMARY_LIST]:
         a = row.anomaly
         lines.append(
             f"  #{row.hashtag}: {a.kind.value} in {a.metric} growth "
             f"({a.method.value}, score {a.score}, typical week {a.reference:,.0f})"
         )
+    if len(report.anomalies) > SUMMARY_LIST:
+        lines.append(f"  +{len(report.anomalies) - SUMMARY_LIST} more (see the report)")
     if report.skipped:
-        lines.append("Skipped: " + ", ".join(f"#{s.hashtag}" for s in report.skipped))
-    lines += ["", f"Report: {link}" if link else "Report: (no link)"]
+        named = ", ".join(f"#{s.hashtag}" for s in report.skipped[:SUMMARY_LIST])
+        more = len(report.skipped) - SUMMARY_LIST
+        lines.append(f"Skipped: {named}" + (f", +{more} more (see the report)" if more > 0 else ""))
+    footer = ["", f"Report: {link}" if link else "Report: (no link)"]
     if stored_at:
         # A presigned link lasts only as long as the function's session credentials (hours).
-        lines.append(f"Stored at {stored_at} (a fresh link: aws s3 presign {stored_at})")
-    return "\n".join(lines)
+        footer.append(f"Stored at {stored_at} (a fresh link: aws s3 presign {stored_at})")
+    return _bounded("\n".join(lines), "\n".join(footer))
+
+
+def _bounded(body: str, footer: str) -> str:
+    """body + footer in at most SUMMARY_MAX_BYTES UTF-8 bytes; the body is cut (marked) when
+    needed, the footer (the link) always kept."""
+    text = body + "\n" + footer
+    if len(text.encode("utf-8")) <= SUMMARY_MAX_BYTES:
+        return text
+    mark = "\n... (cut; the full report is at the link)\n"
+    room = max(0, SUMMARY_MAX_BYTES - len((mark + footer).encode("utf-8")))
+    cut = body.encode("utf-8")[:room].decode("utf-8", "ignore")
+    return (cut + mark + footer).encode("utf-8")[:SUMMARY_MAX_BYTES].decode("utf-8", "ignore")
 
 
 def make_report(
@@ -140,28 +191,65 @@ def make_report(
     generated_at: datetime | None = None,
     tolerance: timedelta = DEFAULT_TOLERANCE,
 ) -> ReportResult:
-    """Compute the week ending at `as_of`, write JSON/CSV/HTML, publish the summary."""
+    """Compute the week ending at `as_of`, write JSON/CSV/HTML, publish the summary.
+
+    With marks (a MarkedSink), one report per window: a second run of the same window (a
+    redelivered event) rewrites its own folder and publishes nothing more; a report of
+    another window ending the same day is stored apart (report_folder) with its own summary.
+    """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
-    as_of = as_of.astimezone(UTC)
+    # The window's end, to the second: it names the window in keys and marks.
+    as_of = as_of.astimezone(UTC).replace(microsecond=0)
+    marks = sink.marks if isinstance(sink, MarkedSink) else None
+    now = generated_at or as_of
     rows, skipped, invalid = collect_rows(sources, as_of, tolerance)
     balance = sources.account_balance(f"{as_of:%Y-%m}")
-    report = build_report(as_of, generated_at or as_of, rows, skipped, balance)
-    written = sink.write(f"{as_of:%Y-%m-%d}", render_files(report))
+    report = build_report(as_of, now, rows, skipped, balance)
+    written = sink.write(report_folder(as_of, marks, now), render_files(report))
     metrics.add_metric(name="ReportHashtags", unit="Count", value=len(report.hashtags))
     metrics.add_metric(name="ReportAnomalies", unit="Count", value=len(report.anomalies))
     metrics.add_metric(name="ReportSkippedHashtags", unit="Count", value=len(skipped))
     metrics.add_metric(name="InvalidHashtagItems", unit="Count", value=len(invalid))
-    published = False
+    published = already = False
     if publisher is not None:
-        publisher.publish_summary(
-            summary_subject(report),
-            summary_text(report, written.html_link, written.html_stored_at),
-        )
-        published = True
-    result = ReportResult(report, written, published, invalid)
+        text = summary_text(report, written.html_link, written.html_stored_at)
+        published = _publish_once(publisher, marks, summary_subject(report), text, as_of, now)
+        already = not published
+    result = ReportResult(report, written, published, invalid, already)
     logger.info("weekly report made", extra=result.as_dict())
     return result
+
+
+def _publish_once(
+    publisher: SummaryPublisher,
+    marks: ReportMarks | None,
+    subject: str,
+    text: str,
+    as_of: datetime,
+    now: datetime,
+) -> bool:
+    """Publish the window's summary unless an earlier run did (False); a failed publish
+    gives the mark back, so the retried run publishes it, and fails the run."""
+    window = to_iso(as_of)
+    if marks is not None and not marks.mark_report_summary(window, now, REPORT_MARK_TTL):
+        metrics.add_metric(name="ReportSummaryRepeated", unit="Count", value=1)
+        logger.info("report summary already published for this window", extra={"window": window})
+        return False
+    try:
+        publisher.publish_summary(subject, text)
+    except Exception:
+        if marks is not None:
+            try:
+                marks.unmark_report_summary(window)
+            except StorageError as exc:
+                logger.error(
+                    "report summary mark not given back; this window's summary will not be "
+                    "published by a retry",
+                    extra={"window": window, "error": str(exc)[:300]},
+                )
+        raise
+    return True
 
 
 class ReportEventError(ValueError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hashtag_tracker.clock import to_iso
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # read timeout for one such page on a loaded 2-core machine (issue 19), and on DynamoDB a
 # large page also holds the scheduler's memory and time. 500 items is one fan-out chunk.
 SCAN_PAGE_ITEMS = 500
+# Keys per BatchGetItem request (DynamoDB's limit).
+BATCH_GET_KEYS = 100
 
 
 def hashtag_to_item(hashtag: TrackedHashtag) -> dict[str, Any]:
@@ -99,6 +101,36 @@ class DynamoHashtagStore:
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":s": {"S": status}},
             )
+
+    def current_items(self, names: Sequence[str]) -> dict[str, ScanResult | None]:
+        """The items of `names` as they are now, in one BatchGetItem (at most 100 names, an
+        SQS batch's worth): name -> item (an InvalidItem if it no longer reads), None when
+        there is no such item. Keys DynamoDB left unprocessed are left out (unknown), not
+        retried: the caller proceeds without knowing rather than spend another request."""
+        keys = list(dict.fromkeys(names))[:BATCH_GET_KEYS]
+        if not keys:
+            return {}
+        with storage_errors(f"reading {len(keys)} hashtag items"):
+            answer = self._client.batch_get_item(
+                RequestItems={
+                    self.table_name: {
+                        "Keys": [{"hashtag": {"S": name}} for name in keys],
+                        "ConsistentRead": True,
+                    }
+                }
+            )
+        found: dict[str, ScanResult | None] = {}
+        for raw in answer.get("Responses", {}).get(self.table_name, []):
+            found[str(raw.get("hashtag", {}).get("S", ""))] = parse_item(raw)
+        left: Any = answer.get("UnprocessedKeys") or {}
+        unknown = {
+            str(key.get("hashtag", {}).get("S", ""))
+            for key in left.get(self.table_name, {}).get("Keys", [])
+        }
+        for name in keys:
+            if name not in found and name not in unknown:
+                found[name] = None
+        return found
 
     def scan(self) -> Iterator[ScanResult]:
         paginator = self._client.get_paginator("scan")

@@ -1,6 +1,8 @@
 """Where weekly reports go: the Reports bucket (with a presigned link), a local folder, SNS.
 
-Both writers use the same layout, ``reports/YYYY-MM-DD/report.{json,csv,html}``.
+Both writers use the same layout, ``reports/<folder>/report.{json,csv,html}``: the folder is
+the report's day (YYYY-MM-DD), or its end time (YYYY-MM-DDTHHMMSSZ) for another window ending
+on a day whose folder is taken (report/run.py report_folder).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class S3ReportStore:
         self._presign_seconds = presign_seconds
 
     def write(self, day: str, files: Sequence[ReportFile]) -> WrittenReport:
-        """Put every file under reports/<day>/ with its content type; link the HTML."""
+        """Put every file under reports/<day>/ (the folder make_report chose) with its
+        content type; link the HTML."""
         locations: dict[str, str] = {}
         for file in files:
             key = report_key(day, file.name)

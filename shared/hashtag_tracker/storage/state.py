@@ -24,6 +24,8 @@ CYCLE_PK = "cycle"
 FETCH_PK = "fetch"
 ONCE_PK = "once"
 SPENT_PK = "spent"
+# The Report function's records (its role may write this partition only).
+REPORT_PK = "report"
 # How long credits spent by a cycle's failed deliveries are kept for its snapshot: longer than
 # the queue's retries and deferrals of one cycle take.
 SPENT_TTL = timedelta(days=3)
@@ -340,3 +342,46 @@ class DynamoStateStore:
                 ConditionExpression="attribute_not_exists(pk)",
             ),
         )
+
+    # -- the weekly report: one folder per day, one summary per window ---------------------
+
+    def claim_report_day(self, day: str, window: str, now: datetime, ttl: timedelta) -> bool:
+        """True if the report folder of `day` (YYYY-MM-DD) is free or already holds the report
+        of `window` (its end time): a second delivery of the same run finds it its own; a
+        report of another window that day is refused, and stored apart."""
+        return conditional_write(
+            f"claiming the report folder of {day}",
+            lambda: self._client.put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": REPORT_PK},
+                    "sk": {"S": f"day#{day}"},
+                    "window": {"S": window},
+                    "at": {"S": to_iso(now)},
+                    "expires_at": {"N": str(int((now + ttl).timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR #w = :w",
+                ExpressionAttributeNames={"#w": "window"},
+                ExpressionAttributeValues={":w": {"S": window}},
+            ),
+        )
+
+    def mark_report_summary(self, window: str, now: datetime, ttl: timedelta) -> bool:
+        """True the first time the summary of the report of `window` is to be published."""
+        return conditional_write(
+            f"marking the report summary of {window}",
+            lambda: self._client.put_item(
+                TableName=self.table_name,
+                Item={
+                    "pk": {"S": REPORT_PK},
+                    "sk": {"S": f"summary#{window}"},
+                    "at": {"S": to_iso(now)},
+                    "expires_at": {"N": str(int((now + ttl).timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            ),
+        )
+
+    def unmark_report_summary(self, window: str) -> None:
+        """Forget the mark of a summary whose publish failed, so a retry publishes it."""
+        self._delete(REPORT_PK, f"summary#{window}", f"unmarking the report summary of {window}")

@@ -1,7 +1,13 @@
 """The Videos table: the ledger of every video and creator ever seen per hashtag.
 
-Upserts read the keys first (BatchGetItem) and write in batches (BatchWriteItem), so a page
-of 30 videos costs about three requests, and first-seen times are never overwritten.
+Upserts read the keys first (BatchGetItem) and write in batches (BatchWriteItem), so
+first-seen times are never overwritten. The totals (videos and creators ever seen) on the
+`summary` item are counted from the items themselves after each write (a COUNT query per
+prefix) and SET, never added to (issue 17): a write cut short, retried, or whose answer was
+lost and sent again by botocore only puts the same items and sets the same numbers again, so
+the totals never count an item twice and, at the next upsert, catch up with every item
+written. The report reads them with one GetItem. Ids too long to key are dropped and free
+text is bounded (`models.video.bound_video`, `bound_creator`).
 """
 
 from __future__ import annotations
@@ -14,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from hashtag_tracker.clock import from_iso, to_iso
 from hashtag_tracker.models.codec import convert, replace, to_data
-from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+from hashtag_tracker.models.video import (
+    DESCRIPTION_CHARS,
+    MAX_DESCRIPTION_BYTES,
+    LedgerCreator,
+    LedgerVideo,
+    bound_creator,
+    bound_video,
+    bounded_text,
+)
+from hashtag_tracker.observability import logger
 from hashtag_tracker.storage.aws_errors import storage_errors
 from hashtag_tracker.storage.dynamo import deserialize_item, dynamodb_client, serialize_item
 from hashtag_tracker.storage.errors import StorageError
@@ -27,7 +42,7 @@ WRITE_BATCH = 25
 _UNPROCESSED_ATTEMPTS = 6
 SUMMARY_SK = "summary"
 FIRST_SEEN_INDEX = "ByFirstSeen"
-DESCRIPTION_LIMIT = 300
+DESCRIPTION_LIMIT = DESCRIPTION_CHARS
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,8 @@ class LedgerUpdate:
     new_creators: tuple[str, ...]
     videos_total: int
     creators_total: int
+    # Videos and creators left out: an id too long to key (models.video.MAX_ID_BYTES).
+    dropped: int = 0
 
 
 def video_key(video_id: str) -> str:
@@ -54,7 +71,9 @@ def video_to_item(video: LedgerVideo) -> dict[str, Any]:
         if value is not None:
             item[key] = to_iso(value)
     if video.description:
-        item["description"] = video.description[:DESCRIPTION_LIMIT]
+        item["description"] = bounded_text(
+            video.description[:DESCRIPTION_LIMIT], MAX_DESCRIPTION_BYTES
+        )
     return item
 
 
@@ -74,6 +93,12 @@ def item_to_ledger(item: dict[str, Any]) -> LedgerVideo | LedgerCreator | None:
     if sk.startswith("creator#"):
         return convert(data, LedgerCreator)
     return None
+
+
+def _item(entry: LedgerVideo | LedgerCreator, first_seen: datetime) -> dict[str, Any]:
+    if isinstance(entry, LedgerVideo):
+        return video_to_item(replace(entry, first_seen=first_seen))
+    return creator_to_item(replace(entry, first_seen=first_seen))
 
 
 class DynamoVideoLedger:
@@ -134,11 +159,17 @@ class DynamoVideoLedger:
         creators: Sequence[LedgerCreator],
         now: datetime,
     ) -> LedgerUpdate:
-        """Record what this cycle saw; keep first-seen times; count what is new."""
+        """Record what this cycle saw; keep first-seen times; say what is new."""
+        given = len(videos) + len(creators)
+        videos = [b for b in (bound_video(v) for v in videos) if b is not None]
+        creators = [b for b in (bound_creator(c) for c in creators) if b is not None]
+        dropped = given - len(videos) - len(creators)
+        if dropped:
+            logger.warning("ledger entries with unkeyable ids dropped", extra={"count": dropped})
         videos = list({v.video_id: v for v in videos}.values())
         creators = list({c.author_id: c for c in creators}.values())
         if not videos and not creators:
-            return LedgerUpdate((), (), *self.totals(hashtag))
+            return LedgerUpdate((), (), *self.totals(hashtag), dropped=dropped)
         with storage_errors(f"ledger upsert of {hashtag!r}"):
             seen = self._first_seen(
                 hashtag,
@@ -152,38 +183,51 @@ class DynamoVideoLedger:
                 first = seen.get(video_key(video.video_id))
                 if first is None:
                     new_videos.append(video.video_id)
-                items.append(video_to_item(replace(video, first_seen=first or now)))
+                items.append(_item(video, first or now))
             for creator in creators:
                 first = seen.get(creator_key(creator.author_id))
                 if first is None:
                     new_creators.append(creator.author_id)
-                items.append(creator_to_item(replace(creator, first_seen=first or now)))
+                items.append(_item(creator, first or now))
             self._write(items)
-            totals = self._add_totals(hashtag, len(new_videos), len(new_creators), now)
-        return LedgerUpdate(tuple(new_videos), tuple(new_creators), *totals)
+            totals = self._count(hashtag)
+            self._store_totals(hashtag, totals, now)
+        return LedgerUpdate(tuple(new_videos), tuple(new_creators), *totals, dropped=dropped)
 
-    def _add_totals(
-        self, hashtag: str, videos: int, creators: int, now: datetime
-    ) -> tuple[int, int]:
-        answer = self._client.update_item(
+    def _count(self, hashtag: str) -> tuple[int, int]:
+        """(video items, creator items) of a hashtag: strongly consistent COUNT queries,
+        paginated (each page reads up to 1 MB of the ledger; once per page of videos)."""
+        paginator = self._client.get_paginator("query")
+        counts: list[int] = []
+        for prefix in ("video#", "creator#"):
+            total = 0
+            for page in paginator.paginate(
+                TableName=self.table_name,
+                KeyConditionExpression="hashtag = :h AND begins_with(sk, :p)",
+                ExpressionAttributeValues={":h": {"S": hashtag}, ":p": {"S": prefix}},
+                Select="COUNT",
+                ConsistentRead=True,
+            ):
+                total += int(page.get("Count", 0))
+            counts.append(total)
+        return counts[0], counts[1]
+
+    def _store_totals(self, hashtag: str, totals: tuple[int, int], now: datetime) -> None:
+        """SET the counted totals (a plain SET: it also mends totals an earlier release's
+        ADD left too low or too high)."""
+        self._client.update_item(
             TableName=self.table_name,
             Key={"hashtag": {"S": hashtag}, "sk": {"S": SUMMARY_SK}},
-            UpdateExpression="ADD videos_total :v, creators_total :c SET updated_at = :now",
+            UpdateExpression="SET videos_total = :v, creators_total = :c, updated_at = :now",
             ExpressionAttributeValues={
-                ":v": {"N": str(videos)},
-                ":c": {"N": str(creators)},
+                ":v": {"N": str(totals[0])},
+                ":c": {"N": str(totals[1])},
                 ":now": {"S": to_iso(now)},
             },
-            ReturnValues="ALL_NEW",
-        )
-        attrs = answer.get("Attributes", {})
-        return (
-            int(attrs.get("videos_total", {}).get("N", "0")),
-            int(attrs.get("creators_total", {}).get("N", "0")),
         )
 
     def totals(self, hashtag: str) -> tuple[int, int]:
-        """(videos ever seen, creators ever seen) from the maintained summary item."""
+        """(videos ever seen, creators ever seen) from the summary item (see the module)."""
         with storage_errors(f"reading ledger totals of {hashtag!r}"):
             answer = self._client.get_item(
                 TableName=self.table_name,

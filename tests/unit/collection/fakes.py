@@ -179,3 +179,24 @@ class FakeState:
             return False
         self.marks.add(key)
         return True
+
+
+class CurrentHashtags:
+    """The Hashtags table as the worker re-reads it at batch open (CurrentItems) and marks
+    it (HashtagStatus); counts its batch reads and can fail them."""
+
+    def __init__(self, items: dict[str, object] | None = None) -> None:
+        # name -> TrackedHashtag / InvalidItem; a missing name is a removed item.
+        self.items: dict[str, object] = dict(items or {})
+        self.reads: list[list[str]] = []
+        self.fail: Exception | None = None
+        self.marked: list[tuple[str, str]] = []
+
+    def current_items(self, names: Sequence[str]) -> dict[str, object]:
+        self.reads.append(list(names))
+        if self.fail is not None:
+            raise self.fail
+        return {name: self.items.get(name) for name in names}
+
+    def mark_status(self, hashtag: str, status: str) -> None:
+        self.marked.append((hashtag, status))

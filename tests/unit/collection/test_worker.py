@@ -412,3 +412,86 @@ def test_credits_of_failed_deliveries_are_in_the_cycle_snapshot() -> None:
     assert snap.credits == first_delivery + result.credits
     state = parts["state"]
     assert state.used[DAY_START.strftime("%Y-%m")] == provider.meter.credits  # type: ignore[attr-defined]
+
+
+# -- issue 17: what the data API sends is bounded; the ledger never costs the snapshot ------
+
+
+def _odd_video(index: int, **changes: object) -> Video:
+    fields: dict[str, object] = {
+        "video_id": f"odd{index}",
+        "description": "desc",
+        "created_at": DAY_START,
+        "plays": 10,
+        "likes": 1,
+        "comments": 1,
+        "shares": 1,
+        "saves": None,
+        "author_id": f"odd-author{index}",
+        "author_nickname": "nick",
+        "author_followers": 5,
+    }
+    fields.update(changes)
+    return Video(**fields)  # type: ignore[arg-type]
+
+
+def test_ledger_entries_drop_unkeyable_ids_and_bound_text_by_bytes() -> None:
+    from hashtag_tracker.collection.worker import _ledger_entries
+    from hashtag_tracker.models.video import (
+        MAX_DESCRIPTION_BYTES,
+        MAX_ID_BYTES,
+        MAX_NICKNAME_BYTES,
+        bounded_text,
+    )
+
+    videos = [
+        _odd_video(0, author_id="u" * (MAX_ID_BYTES + 1)),
+        _odd_video(1, video_id="v" * 1_100),
+        _odd_video(2, author_id="a\ud800"),  # a lone surrogate: UTF-8 cannot key it
+        _odd_video(3, author_nickname="名" * 200_000, description="😀" * 1_000),
+        _odd_video(4, author_id="é" * (MAX_ID_BYTES // 2)),  # exactly at the limit: kept
+    ]
+    ledger_videos, creators, dropped = _ledger_entries("brand", videos, DAY_START)
+    assert dropped == 3
+    assert [v.video_id for v in ledger_videos] == ["odd3", "odd4"]
+    nickname, description = creators[0].nickname, ledger_videos[0].description
+    assert nickname is not None and description is not None
+    assert 0 < len(nickname.encode()) <= MAX_NICKNAME_BYTES and set(nickname) == {"名"}
+    assert 0 < len(description.encode()) <= MAX_DESCRIPTION_BYTES and set(description) == {"😀"}
+    assert ledger_videos[1].description == "desc" and creators[1].nickname == "nick"
+    # bytes, at a character boundary; a lone surrogate becomes '?'
+    assert bounded_text("héllo", 2) == "h" and bounded_text("😀😀", 7) == "😀"
+    assert bounded_text("a\ud800b", 10) == "a?b" and bounded_text(None, 3) is None
+
+
+class _FailingLedger(FakeLedger):
+    def upsert(self, *args: object, **kwargs: object) -> object:
+        from hashtag_tracker.storage.errors import StorageError
+
+        raise StorageError("ledger upsert failed: ValidationException")
+
+
+def test_a_ledger_failure_keeps_the_snapshot_and_never_fails_the_record() -> None:
+    # Given a ledger whose writes fail
+    provider = FakeProvider()
+    deps, _ = _deps(provider)
+    deps.ledger = _FailingLedger()
+    alerted: list[Snapshot] = []
+    deps.alerts = lambda item, snapshot, history: alerted.append(snapshot)
+    # When the day's first cycle fetches stats and a page of videos
+    result = collect(_message(), 1, deps)
+    # Then the snapshot (with its sample) is written and alerted on; no retry is asked for
+    assert result.outcome is Outcome.WRITTEN and result.new_videos == 0
+    snap = deps.snapshots.get("brand", DAY_START)
+    assert snap is not None and snap.sample is not None and snap.sample.size == 30
+    assert alerted == [snap]
+    # and a redelivery calls nothing
+    assert collect(_message(), 2, deps).outcome is Outcome.DUPLICATE
+    assert provider.calls.count("stats") == 1
+
+
+def test_sentiment_scores_a_huge_comment_on_its_bounded_start() -> None:
+    from hashtag_tracker.collection.sample import sentiment_shares
+
+    shares = sentiment_shares(["I love this! " + "x " * 2_000_000, "awful and terrible"])
+    assert shares is not None and shares.scored == 2 and shares.positive == 0.5

@@ -188,3 +188,64 @@ def test_a_message_whose_cycle_has_no_utc_offset_fails_alone() -> None:
     # Then only that record fails (to the DLQ after its retries), with no call made for it
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert provider.calls.count("stats") == 1
+
+
+def _recheck_deps(
+    provider: FakeProvider, items: dict[str, object]
+) -> tuple[WorkerDeps, CountingCredits, Any]:
+    from tests.unit.collection.fakes import CurrentHashtags
+
+    deps, state = _batch_deps(provider)
+    current = CurrentHashtags(items)
+    deps.hashtags = current
+    return deps, state, current
+
+
+def test_hashtags_paused_removed_or_ended_since_queued_are_acknowledged_without_a_call() -> None:
+    # Given a batch whose messages hold copies of five items, as they were when queued;
+    # since then "b" was paused, "c" removed, "d" ended and "e" no longer reads
+    from hashtag_tracker.models.hashtag import InvalidItem, TrackedHashtag
+
+    provider = FakeProvider()
+    tracked = TrackedHashtag.parse
+    deps, state, current = _recheck_deps(
+        provider,
+        {
+            "a": tracked({"hashtag": "a"}),
+            "b": tracked({"hashtag": "b", "active": False}),
+            "d": tracked({"hashtag": "d", "end_date": "2026-01-31"}),
+            "e": InvalidItem(key="e", reason="hashtag item 'e' is invalid"),
+        },
+    )
+    run = WorkerRun(deps)
+    # When the worker handles it
+    answer = _run(_event(*_bodies("a", "b", "c", "d", "e")), run)
+    # Then the items were read once for the whole batch, and only "a" was collected
+    assert answer == {"batchItemFailures": []}
+    assert current.reads == [["a", "b", "c", "d", "e"]]
+    assert provider.calls.count("stats") == 1
+    assert {h for h, _ in deps.snapshots.items} == {"a"}  # type: ignore[attr-defined]
+    assert run.skipped == {
+        "m1": "paused",
+        "m2": "removed",
+        "m3": "outside its start/end dates",
+        "m4": "invalid item",
+    }
+    # And no claim, credit or rate-limit slot was taken for the skipped ones
+    worst = deps.policy.max_credits(HashtagKind.CAMPAIGN)
+    assert state.reservations == [worst]
+    assert {key.split("@")[0] for key in state.fetch_leases} <= {"a"}
+    assert run.progress.left == 0
+
+
+def test_a_failed_batch_read_collects_from_the_messages_as_before() -> None:
+    # Given a batch whose item read fails (throttled)
+    provider = FakeProvider()
+    deps, _, current = _recheck_deps(provider, {})
+    current.fail = StorageError("reading 2 hashtag items failed: throttled")
+    # When the worker handles it
+    answer = _run(_event(*_bodies("a", "b")), WorkerRun(deps))
+    # Then both are collected from their messages' copies
+    assert answer == {"batchItemFailures": []}
+    assert current.reads == [["a", "b"]]
+    assert provider.calls.count("stats") == 2

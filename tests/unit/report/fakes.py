@@ -185,3 +185,23 @@ def world_ledger(
                 )
         day += timedelta(days=1)
     return list(videos.values()), list(creators.values())
+
+
+class MemoryMarks:
+    """ReportMarks in memory (the State table's report records)."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, str] = {}
+        self.summaries: set[str] = set()
+
+    def claim_report_day(self, day: str, window: str, now: datetime, ttl: timedelta) -> bool:
+        return self.days.setdefault(day, window) == window
+
+    def mark_report_summary(self, window: str, now: datetime, ttl: timedelta) -> bool:
+        if window in self.summaries:
+            return False
+        self.summaries.add(window)
+        return True
+
+    def unmark_report_summary(self, window: str) -> None:
+        self.summaries.discard(window)
