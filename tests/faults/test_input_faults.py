@@ -14,8 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from click.testing import CliRunner
-from moto import mock_aws
 
 from hashtag_tracker.clock import ManualClock, to_iso
 from hashtag_tracker.collection.handler import WorkerRun
@@ -37,6 +37,7 @@ from hashtag_tracker.storage.videos import DynamoVideoLedger
 from hashtag_tracker.wiring.scheduler import SchedulerDeps
 from hashtag_tracker_tools.cli import cli
 from hashtag_tracker_tools.cli.app import CliState
+from hashtag_tracker_tools.local.stack import MotoServer
 from tests.integration.conftest import TABLE_KEYS, template_tables
 
 pytestmark = pytest.mark.faults
@@ -105,17 +106,32 @@ class Stack:
         return CliRunner().invoke(cli, list(args), obj=state, input=input)
 
 
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server of this module's own, in a child process: an in-process `mock_aws()`
+    would reset the backends the session's emulated stack (tests/faults/harness.py) shares
+    with this process."""
+    with MotoServer(process=True) as moto:
+        yield moto.endpoint_url
+
+
 @pytest.fixture
-def stack() -> Iterator[Stack]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        for logical_id, props in template_tables().items():
-            client.create_table(
-                TableName=logical_id, **{k: props[k] for k in TABLE_KEYS if k in props}
-            )
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(QueueName="fetch")["QueueUrl"]
-        yield Stack(client, sqs, url, ManualClock(NOW))
+def stack(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    # Every client of the case, the CLI's own included, goes to this module's server.
+    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+    for key, value in {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    for logical_id, props in template_tables().items():
+        client.create_table(TableName=logical_id, **{k: props[k] for k in TABLE_KEYS if k in props})
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="fetch")["QueueUrl"]
+    yield Stack(client, sqs, url, ManualClock(NOW))
 
 
 def _one_error_line(output: str) -> None:
