@@ -50,9 +50,10 @@ unit: $(STAMP)
 simulator: $(STAMP)
 	$(BIN)/python -m hashtag_tracker_tools.simulator $(ARGS)
 
-## A long-running emulated stack (moto server + simulator) for the CLI's --local mode.
+## A long-running emulated stack (moto server + simulator) for the CLI's --local mode, its
+## collection schedule ticking on simulated time: ARGS="--speed 60" (an hour a minute).
 local-stack: $(STAMP)
-	$(BIN)/python -m hashtag_tracker_tools.local.stack $(ARGS)
+	$(BIN)/python -m hashtag_tracker_tools.local.live $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

@@ -1,4 +1,5 @@
-"""Report Lambda: the weekly schedule, or {"as_of": ISO} on demand -> S3 files + topic summary."""
+"""Report Lambda: the weekly schedule, or {"as_of": ISO} on demand -> S3 files + topic summary;
+the daily digest's schedule, {"digest": true, "time": ISO} -> one digest message on the topic."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hashtag_tracker.config import ReportSettings, load_settings
 from hashtag_tracker.observability import logger, metrics
-from hashtag_tracker.report.run import as_of_from_event, make_report
+from hashtag_tracker.report.digest_run import is_digest_event, make_digest
+from hashtag_tracker.report.run import ReportEventError, as_of_from_event, make_report
 from hashtag_tracker.wiring.report import ReportDeps, make_report_deps
 
 
@@ -26,5 +28,9 @@ def lambda_handler(
     deps = deps or container()
     now = deps.clock.now()
     as_of = as_of_from_event(event, now)
+    if is_digest_event(event):
+        if deps.digest is None:
+            raise ReportEventError("a daily digest needs the alert topic (ALERT_TOPIC_ARN)")
+        return make_digest(as_of, deps.digest, generated_at=now).as_dict()
     result = make_report(as_of, deps.sources, deps.sink, deps.publisher, generated_at=now)
     return result.as_dict()

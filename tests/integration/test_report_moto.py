@@ -15,9 +15,10 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from hashtag_tracker.config import ReportSettings, load_settings
+from hashtag_tracker.config import ConfigError, ReportSettings, load_settings
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
+from hashtag_tracker.report.model import RankBy
 from hashtag_tracker.report.render import CSV_COLUMNS
 from hashtag_tracker.report.run import make_report
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
@@ -248,3 +249,69 @@ def test_the_cli_refuses_a_bad_as_of_and_missing_tables(tables: dict[str, str]) 
     no_tables = CliRunner().invoke(cli, ["--table", "t", "report", "--out", "x"], env={
         "SNAPSHOTS_TABLE": "", "VIDEOS_TABLE": ""})  # fmt: skip
     assert no_tables.exit_code == 1 and "--snapshots-table" in no_tables.output
+
+
+def test_followers_the_ledger_kept_reach_the_top_creators(stack: Stack) -> None:
+    # Given a creator whose author object carried follower_count, and one whose did not
+    seen = AS_OF - timedelta(days=1)
+    stack.ledger.upsert(
+        "trendy",
+        [
+            LedgerVideo(hashtag="trendy", video_id=f"f{i}", author_id=author, first_seen=seen,
+                        last_seen=seen, plays=plays, likes=10, comments=1, shares=1)
+            for i, (author, plays) in enumerate((("known", 9_000), ("unknown", 5_000)))
+        ],
+        [
+            LedgerCreator(hashtag="trendy", author_id="known", nickname="Known",
+                          followers=4_321, first_seen=seen, last_seen=seen),
+            LedgerCreator(hashtag="trendy", author_id="unknown", first_seen=seen,
+                          last_seen=seen),
+        ],
+        seen,
+    )  # fmt: skip
+    stack.seed_weeks(1, 2)
+    # When the report reads them back from DynamoDB
+    result = make_report(AS_OF, stack.sources(), S3ReportStore(BUCKET, stack.s3), None)
+    trendy = next(r for r in result.report.hashtags if r.hashtag == "trendy")
+    # Then the stored count is shown, and the missing one stays unknown (never 0)
+    assert [(c.author_id, c.nickname, c.followers) for c in trendy.top_creators] == [
+        ("known", "Known", 4_321),
+        ("unknown", None, None),
+    ]
+
+
+def test_the_scheduled_reports_ranking_comes_from_report_rank_by(tables: dict[str, str]) -> None:
+    env = {
+        "HASHTAGS_TABLE": tables["HashtagsTable"],
+        "SNAPSHOTS_TABLE": tables["SnapshotsTable"],
+        "VIDEOS_TABLE": tables["VideosTable"],
+        "REPORTS_BUCKET": BUCKET,
+    }
+    assert make_report_deps(load_settings(ReportSettings, env)).rank_by is RankBy.GROWTH
+    deps = make_report_deps(load_settings(ReportSettings, {**env, "REPORT_RANK_BY": "views"}))
+    assert deps.rank_by is RankBy.VIEWS
+    with pytest.raises(ConfigError, match="REPORT_RANK_BY"):
+        load_settings(ReportSettings, {**env, "REPORT_RANK_BY": "likes"})
+
+
+def test_the_cli_ranks_by_the_key_it_is_given(
+    stack: Stack, tables: dict[str, str], tmp_path: Path
+) -> None:
+    stack.seed_weeks(1, 2)
+    args = [
+        "--table", tables["HashtagsTable"], "--region", "us-east-1",
+        "report", "--out", str(tmp_path), "--as-of", "2026-11-23T09:00:00Z",
+        "--snapshots-table", tables["SnapshotsTable"], "--videos-table", tables["VideosTable"],
+    ]  # fmt: skip
+    # When the same week is reported by total views
+    result = CliRunner().invoke(cli, [*args, "--rank-by", "views"])
+    # Then the report says its key and the tags are in order of their total views
+    assert result.exit_code == 0, result.output
+    assert "3 hashtag(s) ranked by views" in result.output
+    report = json.loads((tmp_path / "reports" / "2026-11-23" / "report.json").read_text())
+    assert report["rank_by"] == "views"
+    views = [(h["hashtag"], h["views_now"]) for h in report["hashtags"]]
+    assert [v for _, v in views] == sorted((v for _, v in views), reverse=True)
+    # and a key it does not know is refused before anything is read
+    bad = CliRunner().invoke(cli, [*args, "--rank-by", "likes"])
+    assert bad.exit_code == 2 and "--rank-by" in bad.output

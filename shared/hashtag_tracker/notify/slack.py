@@ -1,4 +1,4 @@
-"""Slack: webhook URL validation, Block Kit payloads for alerts and notices, and posting.
+"""Slack: webhook URL validation, Block Kit payloads for alerts, digests and notices, posting.
 
 The webhook URL is a secret (its path is the credential): it is read from Secrets Manager,
 never logged, and kept out of every error message.
@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from msgspec import field
 
-from hashtag_tracker.models.codec import DecodeError, convert, describe
+from hashtag_tracker.models.codec import DecodeError, Record, convert, describe
 from hashtag_tracker.models.secret_text import secret_field
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.rules.alert import ALERT_TYPE, Alert, Severity
@@ -27,6 +29,7 @@ HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 FIELDS_LIMIT = 10
 BUTTON_LIMIT = 75
+BLOCKS_LIMIT = 50
 _SECRET_FIELDS = ("url", "webhook_url", "webhook", "SLACK_WEBHOOK_URL")
 SEVERITY_ICONS = {Severity.INFO: "🔵", Severity.WARNING: "🟠", Severity.CRITICAL: "🔴"}
 
@@ -161,6 +164,200 @@ def notice_payload(subject: str | None, text: str) -> dict[str, Any]:
     }
 
 
+# -- the daily digest -------------------------------------------------------------------------
+
+# The digest's JSON (report/digest.py writes it; the notifier reads only what it shows, and
+# ignores fields it does not know, so the producer may add some). A test renders the report's
+# own output, so the two cannot drift apart.
+DIGEST_TYPE = "hashtag-tracker.digest"
+TREND_ICONS = {"rising": "📈", "falling": "📉", "stable": "➖"}
+MOOD_ICONS = {"positive": "🙂", "neutral": "😐", "negative": "🙁"}
+
+
+class DigestVideoView(Record, frozen=True, kw_only=True):
+    author_id: str
+    plays: int
+    description: str | None = None
+    link: str | None = None
+
+
+class DigestMoodView(Record, frozen=True, kw_only=True):
+    label: str
+    positive: float
+    neutral: float
+    negative: float
+    scored: int
+
+
+class DigestTagView(Record, frozen=True, kw_only=True):
+    hashtag: str
+    kind: str
+    campaign: str | None = None
+    link: str
+    new_views: int | None = None
+    new_videos: int | None = None
+    day_over_day: str | None = None
+    views_day_before: int | None = None
+    top_video: DigestVideoView | None = None
+    mood: DigestMoodView | None = None
+    credits: int = 0
+
+
+class DigestOthersView(Record, frozen=True, kw_only=True):
+    count: int
+    new_views: int
+    new_videos: int
+    credits: int
+
+
+class DigestCreditsView(Record, frozen=True, kw_only=True):
+    today: int
+    today_usd: float
+    month: str
+    month_used: int | None = None
+    month_projected: int | None = None
+    budget: int
+    projected_pct_of_budget: float | None = None
+    balance: int | None = None
+
+
+class DigestView(Record, frozen=True, kw_only=True):
+    type: str
+    title: str
+    day: str
+    until: datetime
+    hashtags: int
+    new_views: int
+    new_videos: int
+    tags: list[DigestTagView]
+    others: DigestOthersView | None = None
+    credits: DigestCreditsView
+    skipped: list[str] = field(default_factory=list)
+    skipped_count: int = 0
+    invalid_items: int = 0
+
+
+def _n(value: int | None) -> str:
+    return "n/a" if value is None else f"{value:,}"
+
+
+def _link(url: str | None, label: str) -> str:
+    """A mrkdwn link (`|` would end the URL part, so it leaves the label); the bare label
+    when there is no URL or it could break the markup."""
+    text = _escape(label).replace("|", "¦")
+    if not url or any(c in url for c in "<>| "):
+        return text
+    return f"<{url}|{text}>"
+
+
+def _credit_fields(credits: DigestCreditsView) -> list[dict[str, Any]]:
+    lines = [("Credits today", f"{credits.today:,} (${credits.today_usd:.2f})")]
+    if credits.month_used is not None:
+        lines.append((f"Used in {credits.month}", f"{credits.month_used:,}"))
+        if credits.month_projected is not None:
+            pct = credits.projected_pct_of_budget
+            lines.append(
+                (
+                    "Projected this month",
+                    f"{credits.month_projected:,} of {credits.budget:,}"
+                    + (f" ({pct:.0f}%)" if pct is not None else ""),
+                )
+            )
+        else:
+            lines.append(("Projected this month", f"too early (budget {credits.budget:,})"))
+    if credits.balance is not None:
+        lines.append(("Data-API balance", f"{credits.balance:,}"))
+    return [
+        {"type": "mrkdwn", "text": f"*{label}*\n{value}"} for label, value in lines[:FIELDS_LIMIT]
+    ]
+
+
+def digest_tag_text(tag: DigestTagView) -> str:
+    """One tag's day as mrkdwn: numbers, label, top new video, mood, credits."""
+    head = f"*{_link(tag.link, '#' + tag.hashtag)}*"
+    if tag.campaign:
+        head += f" · campaign {_escape(tag.campaign)}"
+    trend = tag.day_over_day
+    head += f" · {TREND_ICONS.get(trend, '')} {_escape(trend)}" if trend else " · no label yet"
+    counts = f"*{_n(tag.new_views)}* new views · *{_n(tag.new_videos)}* new videos"
+    if trend and tag.views_day_before is not None:
+        counts += f" (day before: {tag.views_day_before:,} new views)"
+    lines = [head, counts]
+    video = tag.top_video
+    if video is not None:
+        about = f" “{_escape(video.description)}”" if video.description else ""
+        lines.append(
+            f"Top new video: {_link(video.link, '@' + video.author_id)}{about}, "
+            f"{video.plays:,} plays"
+        )
+    else:
+        lines.append("Top new video: none first seen today")
+    mood = tag.mood
+    if mood is not None:
+        lines.append(
+            f"Comments: {MOOD_ICONS.get(mood.label, '')} {_escape(mood.label)} "
+            f"({mood.positive:.0%} positive, {mood.neutral:.0%} neutral, "
+            f"{mood.negative:.0%} negative of {mood.scored:,}) · {tag.credits:,} credits"
+        )
+    else:
+        lines.append(f"Comments: not scored today · {tag.credits:,} credits")
+    return _cut("\n".join(lines), SECTION_LIMIT)
+
+
+def digest_payload(digest: DigestView) -> dict[str, Any]:
+    """Block Kit message: header, the day's totals, credits, one section per listed tag, then
+    the tags summed and the ones not read; at most BLOCKS_LIMIT blocks."""
+    summary = (
+        f"*{digest.hashtags:,}* hashtags · *{digest.new_views:,}* new views · "
+        f"*{digest.new_videos:,}* new videos in the 24 hours to {digest.until:%Y-%m-%d %H:%M} UTC"
+    )
+    head: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _cut(f"📊 {digest.title}", HEADER_LIMIT)},
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": summary}},
+        {"type": "section", "fields": _credit_fields(digest.credits)},
+        {"type": "divider"},
+    ]
+    notes: list[str] = []
+    if digest.others is not None:
+        o = digest.others
+        notes.append(
+            f"+{o.count:,} more hashtags: {o.new_views:,} new views, {o.new_videos:,} new "
+            f"videos, {o.credits:,} credits"
+        )
+    if digest.skipped_count:
+        more = digest.skipped_count - len(digest.skipped)
+        notes.append(
+            "Not read: "
+            + ", ".join(f"#{_escape(s)}" for s in digest.skipped)
+            + (f", +{more} more" if more > 0 else "")
+        )
+    if digest.invalid_items:
+        notes.append(f"{digest.invalid_items} invalid hashtag items skipped")
+    # Room for the tags: what the header leaves, one block kept for the closing notes.
+    room = BLOCKS_LIMIT - len(head) - 1
+    shown = digest.tags[:room]
+    if len(digest.tags) > len(shown):
+        notes.insert(0, f"+{len(digest.tags) - len(shown)} more listed in the email")
+    tags = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": digest_tag_text(tag)}}
+        for tag in shown
+    ]
+    if not digest.tags:
+        tags = [{"type": "section", "text": {"type": "mrkdwn", "text": "No hashtag was read."}}]
+    blocks = head + tags
+    if notes:
+        note = _cut(" · ".join(notes), SECTION_LIMIT)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+    fallback = (
+        f"{digest.title}: {digest.hashtags:,} hashtags, {digest.new_views:,} new views, "
+        f"{digest.new_videos:,} new videos"
+    )
+    return {"text": _cut(fallback, SECTION_LIMIT), "blocks": blocks}
+
+
 def _alarm_text(document: Mapping[str, Any]) -> tuple[str, str]:
     name = str(document.get("AlarmName", "alarm"))
     state = str(document.get("NewStateValue", "?"))
@@ -170,6 +367,11 @@ def _alarm_text(document: Mapping[str, Any]) -> tuple[str, str]:
 
 class MalformedAlertError(ValueError):
     """A message marked as an alert whose body does not validate."""
+
+
+class MalformedDigestError(MalformedAlertError):
+    """A message marked as a daily digest whose body does not validate (posted as a notice,
+    like an alert that does not validate)."""
 
 
 def payload_for(subject: str | None, message: str) -> dict[str, Any]:
@@ -187,6 +389,13 @@ def payload_for(subject: str | None, message: str) -> dict[str, Any]:
             return alert_payload(convert(document, Alert))
         except DecodeError as exc:
             raise MalformedAlertError(f"alert message does not validate: {describe(exc)}") from exc
+    if isinstance(document, dict) and document.get("type") == DIGEST_TYPE:
+        try:
+            return digest_payload(convert(document, DigestView))
+        except DecodeError as exc:
+            raise MalformedDigestError(
+                f"digest message does not validate: {describe(exc)}"
+            ) from exc
     if isinstance(document, dict) and "AlarmName" in document:
         title, reason = _alarm_text(document)
         return notice_payload(title, reason)

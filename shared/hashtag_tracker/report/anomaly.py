@@ -20,6 +20,9 @@ The rule, as documented in the README ("Weekly report"):
   flagged on growth below the metric's minimum activity (views 1,000, videos 5 a week),
   so tiny tags do not flap.
 * With no reference week: no verdict ("insufficient_history").
+* The verdict names what moved, the growth: "growth_spike", "growth_slowdown" (a tag still
+  growing +17 % a week can be one), "growth_stopped"; `ratio` is the week's growth against
+  the typical one ("growth 0.3× its usual").
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ def detect_anomaly(
         metric=metric,
         score=round(score, 3),
         reference=typical,
+        ratio=round(current / typical, 3) if typical > 0 else None,
         history_weeks=weeks,
     )
 

@@ -109,8 +109,11 @@ class Bar:
     note: str = ""
 
 
-def bar_chart(bars: Sequence[Bar], *, title: str, unit: str = "%", width: int = 760) -> str:
-    """Horizontal bars around a zero line (negative values go left); unknown values say so."""
+def bar_chart(
+    bars: Sequence[Bar], *, title: str, unit: str = "%", width: int = 760, signed: bool = True
+) -> str:
+    """Horizontal bars around a zero line (negative values go left); unknown values say so.
+    `signed`: values are changes, shown with their sign (+5.0%); else levels (5.0%)."""
     row_h, top, label_w, value_w = 24, 30, 150, 150
     height = top + row_h * max(1, len(bars)) + 10
     known = [b.value for b in bars if b.value is not None]
@@ -143,11 +146,8 @@ def bar_chart(bars: Sequence[Bar], *, title: str, unit: str = "%", width: int = 
             f'height="{row_h - 8}" fill="{bar.color}"><title>{escape(bar.label)}: '
             f"{bar.value:.1f}{unit}</title></rect>"
         )
-        shown = (
-            f"{bar.value:+.1f}{unit}"
-            if unit
-            else ("+" if bar.value >= 0 else "") + compact(bar.value)
-        )
+        sign = "+" if signed and bar.value >= 0 else ""
+        shown = f"{sign}{bar.value:.1f}{unit}" if unit else sign + compact(bar.value)
         text = f"{shown} {bar.note}".strip()
         body.append(
             f'<text x="{width - value_w + 6}" y="{y + 15}" font-size="11">{escape(text)}</text>'
@@ -199,4 +199,68 @@ def share_chart(rows: Sequence[ShareRow], *, title: str, width: int = 760) -> st
             f'<text x="{x + 16:.1f}" y="{legend_y + 11}" font-size="11">#{escape(name)}</text>'
         )
         x += 24 + 7 * len(name)
+    return _svg(width, height, title, body)
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    points: Sequence[tuple[datetime, float]]  # (when, share 0..1)
+    color: str
+
+
+def share_lines_chart(
+    lines: Sequence[Line], *, title: str, width: int = 520, height: int = 190
+) -> str:
+    """Shares (0..1) over time on a fixed 0–100 % axis, a line and dots per series, a legend;
+    fixed so that a move from 10 % to 12 % does not fill the chart like a collapse."""
+    left, right, top, bottom = 56, 10, 26, 40
+    body = [f'<text x="{left}" y="16" font-size="13" font-weight="600">{escape(title)}</text>']
+    times = sorted(t for line in lines for t, _ in line.points)
+    if len(set(times)) < 2:
+        body.append(
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="12" '
+            f'fill="{AXIS_TEXT}">not enough days with scored comments</text>'
+        )
+        return _svg(width, height, title, body)
+    t0, t1 = times[0].timestamp(), max(times[-1].timestamp(), times[0].timestamp() + 1)
+    plot_w = width - left - right
+    plot_h = height - top - bottom
+
+    def x(when: datetime) -> float:
+        return left + plot_w * (when.timestamp() - t0) / (t1 - t0)
+
+    def y(share: float) -> float:
+        return top + plot_h * (1 - min(max(share, 0.0), 1.0))
+
+    for share in (0.0, 0.5, 1.0):
+        body.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(share):.1f}" y2="{y(share):.1f}" '
+            f'stroke="{GRID}"/><text x="{left - 4}" y="{y(share) + 4:.1f}" font-size="10" '
+            f'text-anchor="end" fill="{AXIS_TEXT}">{share:.0%}</text>'
+        )
+    for line in lines:
+        if not line.points:
+            continue
+        path = " ".join(
+            f"{'M' if i == 0 else 'L'}{x(t):.1f},{y(v):.1f}" for i, (t, v) in enumerate(line.points)
+        )
+        body.append(f'<path d="{path}" fill="none" stroke="{line.color}" stroke-width="2"/>')
+        body.extend(
+            f'<circle cx="{x(t):.1f}" cy="{y(v):.1f}" r="2.5" fill="{line.color}">'
+            f"<title>{escape(line.label)} {t:%b %d}: {v:.1%}</title></circle>"
+            for t, v in line.points
+        )
+    for when, anchor in ((times[0], "start"), (times[-1], "end")):
+        body.append(
+            f'<text x="{x(when):.1f}" y="{height - bottom + 14}" font-size="10" '
+            f'text-anchor="{anchor}" fill="{AXIS_TEXT}">{when:%b %d}</text>'
+        )
+    lx = float(left)
+    for line in lines:
+        body.append(
+            f'<rect x="{lx:.1f}" y="{height - 14}" width="12" height="12" fill="{line.color}"/>'
+            f'<text x="{lx + 16:.1f}" y="{height - 4}" font-size="11">{escape(line.label)}</text>'
+        )
+        lx += 28 + 7 * len(line.label)
     return _svg(width, height, title, body)

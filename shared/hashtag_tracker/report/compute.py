@@ -1,4 +1,4 @@
-"""Weekly report computation: per-hashtag rows, ranking, trend marks, share of voice (pure)."""
+"""Weekly report computation: per-hashtag rows, ranking, pace marks, share of voice (pure)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import mean
+from typing import Literal
 
 from hashtag_tracker.models.codec import convert, replace
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
-from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
+from hashtag_tracker.models.snapshot import (
+    SentimentShares,
+    Snapshot,
+    SnapshotStatus,
+    VideoSampleStats,
+)
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 from hashtag_tracker.report.anomaly import combine, flag_weeks
 from hashtag_tracker.report.model import (
     CampaignGroup,
+    Direction,
     HashtagReport,
+    Pace,
+    RankBy,
     Report,
+    SentimentPoint,
     SeriesPoint,
     SkippedHashtag,
     TopCreator,
     TopVideo,
-    Trend,
     VoiceShare,
     WeekPoint,
     WindowSummary,
@@ -35,10 +44,13 @@ SUMMARY_DAYS = (7, 30)
 # How far before a boundary its snapshot may sit: one day covers missed 6-hour cycles and
 # the once-a-day collection interval.
 DEFAULT_TOLERANCE = timedelta(hours=24)
-TREND_WEEKS = 4
+PACE_WEEKS = 4
 # This week's views growth beyond ±15 % of the previous weeks' average is a change of pace.
-TREND_BAND = 0.15
+PACE_BAND = 0.15
 TOP_N = 5
+# A video needs this many plays to be ranked by engagement rate: with 3 plays, 2 likes are
+# a 67 % rate that says nothing about the campaign.
+ENGAGEMENT_MIN_PLAYS = 1_000
 SERIES_POINTS = 120
 CREDIT_USD = 0.005
 
@@ -177,18 +189,69 @@ def _growth(row: dict[str, object], key: str) -> float | None:
     return float(value) if isinstance(value, int) else None
 
 
-def trend_mark(current: int | None, previous: Sequence[int]) -> tuple[Trend, float | None]:
-    """Rising / falling / stable against the mean of up to 4 earlier weeks' views growth."""
+def pace_mark(
+    current: int | None, previous: Sequence[int]
+) -> tuple[Pace, float | None, float | None]:
+    """(pace, average, ratio): this week's views growth against the mean of up to 4 earlier
+    weeks' growth. The pace of the growth, not the direction of the count (direction())."""
     if current is None or not previous:
-        return Trend.NEW, None
-    average = float(mean(previous[-TREND_WEEKS:]))
+        return Pace.NEW, None, None
+    average = float(mean(previous[-PACE_WEEKS:]))
     if average <= 0:
-        return (Trend.RISING if current > 0 else Trend.STABLE), round(average, 3)
-    if current > (1 + TREND_BAND) * average:
-        return Trend.RISING, round(average, 3)
-    if current < (1 - TREND_BAND) * average:
-        return Trend.FALLING, round(average, 3)
-    return Trend.STABLE, round(average, 3)
+        # Nothing to divide by: growth from none is accelerating, none again is steady.
+        return (Pace.ACCELERATING if current > 0 else Pace.STEADY), round(average, 3), None
+    ratio = round(current / average, 3)
+    if current > (1 + PACE_BAND) * average:
+        return Pace.ACCELERATING, round(average, 3), ratio
+    if current < (1 - PACE_BAND) * average:
+        return Pace.SLOWING, round(average, 3), ratio
+    return Pace.STEADY, round(average, 3), ratio
+
+
+def direction(delta: int | None) -> Direction:
+    """Which way the count itself moved."""
+    if delta is None:
+        return Direction.UNKNOWN
+    if delta > 0:
+        return Direction.RISING
+    return Direction.FALLING if delta < 0 else Direction.FLAT
+
+
+def sentiment_days(snapshots: Sequence[Snapshot]) -> list[SentimentPoint]:
+    """Comment sentiment per UTC day, weighted by the comments scored in each snapshot (as
+    the week's shares are: a suspect counter does not make its comments wrong)."""
+    days: dict[datetime, list[SentimentShares]] = defaultdict(list)
+    for snapshot in snapshots:
+        if snapshot.sentiment is not None and snapshot.sentiment.scored:
+            day = snapshot.cycle.replace(hour=0, minute=0, second=0, microsecond=0)
+            days[day].append(snapshot.sentiment)
+    points: list[SentimentPoint] = []
+    for day in sorted(days):
+        scored = sum(s.scored for s in days[day])
+        points.append(
+            SentimentPoint(
+                day=day,
+                positive=round(sum(s.positive * s.scored for s in days[day]) / scored, 4),
+                neutral=round(sum(s.neutral * s.scored for s in days[day]) / scored, 4),
+                negative=round(sum(s.negative * s.scored for s in days[day]) / scored, 4),
+                scored=scored,
+            )
+        )
+    return points
+
+
+def pooled_engagement(sample: VideoSampleStats) -> float | None:
+    """sum(likes + comments + shares) / sum(plays) over the sample; None without plays."""
+    if sample.plays <= 0:
+        return None
+    return (sample.likes + sample.comments + sample.shares) / sample.plays
+
+
+def coverage(seen: int | None, total: int | None) -> float | None:
+    """seen / total, None when the total is unknown or not positive (never a made-up 0)."""
+    if seen is None or total is None or total <= 0:
+        return None
+    return round(seen / total, 4)
 
 
 def _series(snapshots: Sequence[Snapshot]) -> list[SeriesPoint]:
@@ -200,37 +263,61 @@ def _series(snapshots: Sequence[Snapshot]) -> list[SeriesPoint]:
     return [SeriesPoint(cycle=s.cycle, views=s.views or 0, videos=s.videos or 0) for s in picked]
 
 
+def _top_video(v: LedgerVideo) -> TopVideo:
+    return TopVideo(
+        video_id=v.video_id,
+        author_id=v.author_id,
+        plays=v.plays,
+        likes=v.likes,
+        comments=v.comments,
+        shares=v.shares,
+        engagement_rate=None if v.engagement_rate is None else round(v.engagement_rate, 4),
+        first_seen=v.first_seen,
+        description=v.description,
+    )
+
+
 def top_videos(videos: Sequence[LedgerVideo], n: int = TOP_N) -> list[TopVideo]:
-    ranked = sorted(videos, key=lambda v: (-v.plays, v.video_id))[:n]
-    return [
-        TopVideo(
-            video_id=v.video_id,
-            author_id=v.author_id,
-            plays=v.plays,
-            likes=v.likes,
-            comments=v.comments,
-            shares=v.shares,
-            engagement_rate=None if v.engagement_rate is None else round(v.engagement_rate, 4),
-            first_seen=v.first_seen,
-            description=v.description,
-        )
-        for v in ranked
-    ]
+    """The most-played videos."""
+    return [_top_video(v) for v in sorted(videos, key=lambda v: (-v.plays, v.video_id))[:n]]
+
+
+def top_videos_by_engagement(
+    videos: Sequence[LedgerVideo], n: int = TOP_N, min_plays: int = ENGAGEMENT_MIN_PLAYS
+) -> list[TopVideo]:
+    """The videos with the highest engagement rate among those with at least `min_plays`."""
+    rated = [v for v in videos if v.plays >= max(min_plays, 1) and v.engagement_rate is not None]
+    ranked = sorted(rated, key=lambda v: (-(v.engagement_rate or 0.0), -v.plays, v.video_id))
+    return [_top_video(v) for v in ranked[:n]]
 
 
 def top_creators(
-    videos: Sequence[LedgerVideo], creators: Sequence[LedgerCreator], n: int = TOP_N
+    videos: Sequence[LedgerVideo],
+    creators: Sequence[LedgerCreator],
+    n: int = TOP_N,
+    by: Literal["plays", "videos"] = "plays",
 ) -> list[TopCreator]:
-    """Creators ranked by the plays of their videos first seen this week."""
+    """Creators of these videos ranked by their plays (`by="plays"`) or by how many videos
+    they made (`by="videos"`). Nickname and followers come from the creators given (the
+    ones the report read); a creator not among them has neither, never a 0."""
     plays: dict[str, int] = defaultdict(int)
     count: dict[str, int] = defaultdict(int)
     for video in videos:
         plays[video.author_id] += video.plays
         count[video.author_id] += 1
-    names = {c.author_id: c.nickname for c in creators}
-    ranked = sorted(plays, key=lambda a: (-plays[a], a))[:n]
+    known = {c.author_id: c for c in creators}
+    if by == "videos":
+        ranked = sorted(plays, key=lambda a: (-count[a], -plays[a], a))[:n]
+    else:
+        ranked = sorted(plays, key=lambda a: (-plays[a], -count[a], a))[:n]
     return [
-        TopCreator(author_id=a, nickname=names.get(a), videos=count[a], plays=plays[a])
+        TopCreator(
+            author_id=a,
+            nickname=known[a].nickname if a in known else None,
+            videos=count[a],
+            plays=plays[a],
+            followers=known[a].followers if a in known else None,
+        )
         for a in ranked
     ]
 
@@ -244,7 +331,7 @@ def hashtag_report(
     weeks = weekly_points(snapshots, as_of, tolerance)
     current = weeks[-1]
     earlier = [w.views_growth for w in weeks[:-1] if w.views_growth is not None]
-    trend, average = trend_mark(current.views_growth, earlier)
+    pace, average, ratio = pace_mark(current.views_growth, earlier)
     week_start = as_of - WEEK
     now = value_at(snapshots, as_of, tolerance)
     ago = value_at(snapshots, week_start, tolerance)
@@ -267,6 +354,8 @@ def hashtag_report(
     }
     views_wow = _delta(now.views, ago.views) if now and ago else None
     videos_wow = _delta(now.videos, ago.videos) if now and ago else None
+    # Nicknames and followers: the newest reading of each creator the report read.
+    known_creators = sorted(creators, key=lambda c: c.last_seen)
     return HashtagReport(
         hashtag=inputs.tracked.hashtag,
         kind=inputs.tracked.kind,
@@ -280,17 +369,27 @@ def hashtag_report(
         videos_wow=videos_wow,
         videos_wow_pct=_pct(videos_wow, ago.videos if ago else None),
         views_growth_avg_4w=average,
-        trend=trend,
+        views_direction=direction(views_wow),
+        videos_direction=direction(videos_wow),
+        growth_pace=pace,
+        growth_vs_usual=ratio,
         anomaly=current.anomaly,
         engagement_mean=sample.engagement_mean if sample else None,
         engagement_median=sample.engagement_median if sample else None,
+        engagement_pooled=pooled_engagement(sample) if sample else None,
         shares_per_video=sample.shares_per_video if sample else None,
         reach=sample.plays if sample else None,
+        sample_videos=sample.size if sample else None,
+        sample_likes=sample.likes if sample else None,
+        sample_comments=sample.comments if sample else None,
+        sample_shares=sample.shares if sample else None,
         unique_creators=sample.unique_creators if sample else None,
         new_videos_week=len(week_videos),
         new_creators_week=len(week_creators),
         videos_total=max(videos_total, 0),
         creators_total=max(creators_total, 0),
+        ledger_coverage=coverage(max(videos_total, 0), now.videos if now else None),
+        new_videos_coverage=coverage(len(week_videos), videos_wow),
         negative_share=current.negative_share,
         positive_share=current.positive_share,
         negative_share_change=(
@@ -306,24 +405,47 @@ def hashtag_report(
         summary_30d=summaries[30],
         weeks=weeks,
         series=_series([s for s in snapshots if s.cycle >= as_of - WINDOW_WEEKS * WEEK]),
+        sentiment_days=sentiment_days(
+            [s for s in snapshots if s.cycle > as_of - WINDOW_WEEKS * WEEK]
+        ),
         top_videos=top_videos(week_videos),
-        top_creators=top_creators(week_videos, week_creators),
+        top_videos_by_engagement=top_videos_by_engagement(week_videos),
+        top_creators=top_creators(week_videos, known_creators),
+        top_creators_by_videos=top_creators(week_videos, known_creators, by="videos"),
     )
 
 
-def _rank_key(row: HashtagReport) -> tuple[int, float, int, str]:
-    if row.views_wow_pct is None:
-        return (1, 0.0, 0, row.hashtag)
-    return (0, -row.views_wow_pct, -(row.views_wow or 0), row.hashtag)
+def rank_value(row: HashtagReport, by: RankBy) -> float | None:
+    """The row's value for the ranking key; None: not rankable by it."""
+    if by is RankBy.ENGAGEMENT:
+        return row.engagement_pooled
+    if by is RankBy.VIEWS:
+        return None if row.views_now is None else float(row.views_now)
+    return row.views_wow_pct
 
 
-def rank(rows: Sequence[HashtagReport]) -> list[HashtagReport]:
-    """Best views growth % first; rows without a week-over-week value last, unranked."""
-    ordered = sorted(rows, key=_rank_key)
-    ranked: list[HashtagReport] = []
-    for position, row in enumerate(ordered, start=1):
-        ranked.append(replace(row, rank=position if row.views_wow_pct is not None else None))
-    return ranked
+def _rank_key(row: HashtagReport, by: RankBy) -> tuple[int, float, float, str]:
+    value = rank_value(row, by)
+    if value is None:
+        return (1, 0.0, 0.0, row.hashtag)
+    # Ties: the absolute growth for growth %, the median rate for the pooled rate.
+    if by is RankBy.ENGAGEMENT:
+        second = row.engagement_median or 0.0
+    elif by is RankBy.GROWTH:
+        second = float(row.views_wow or 0)
+    else:
+        second = 0.0
+    return (0, -value, -second, row.hashtag)
+
+
+def rank(rows: Sequence[HashtagReport], by: RankBy = RankBy.GROWTH) -> list[HashtagReport]:
+    """Best first by `by` (views growth %, pooled engagement rate, or total views); rows
+    without that value last, unranked."""
+    ordered = sorted(rows, key=lambda row: _rank_key(row, by))
+    return [
+        replace(row, rank=position if rank_value(row, by) is not None else None)
+        for position, row in enumerate(ordered, start=1)
+    ]
 
 
 def _shares(values: dict[str, int | None]) -> dict[str, float | None]:
@@ -380,9 +502,10 @@ def build_report(
     rows: Sequence[HashtagReport],
     skipped: Sequence[SkippedHashtag] = (),
     balance: tuple[int, str] | None = None,
+    rank_by: RankBy = RankBy.GROWTH,
 ) -> Report:
     """Rank the rows, group campaigns for share of voice, total the credits."""
-    ranked = rank(rows)
+    ranked = rank(rows, rank_by)
     credits_week = sum(r.credits_week for r in ranked)
     credits_30d = sum(r.credits_30d for r in ranked)
     return Report(
@@ -391,6 +514,7 @@ def build_report(
         generated_at=generated_at,
         window_weeks=WINDOW_WEEKS,
         hashtags=ranked,
+        rank_by=rank_by,
         groups=share_of_voice(ranked),
         skipped=list(skipped),
         credits_week=credits_week,

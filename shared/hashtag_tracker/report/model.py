@@ -11,22 +11,55 @@ from hashtag_tracker.models.codec import Record
 from hashtag_tracker.models.hashtag import HashtagKind
 
 
-class Trend(StrEnum):
-    """This week's views growth against the average of the weeks before it."""
+class RankBy(StrEnum):
+    """What the report ranks the hashtags by (`--rank-by`, the `ReportRankBy` parameter)."""
+
+    # Views growth % this week (week over week).
+    GROWTH = "growth"
+    # Pooled engagement rate of the latest video sample: sum(likes+comments+shares)/sum(plays).
+    ENGAGEMENT = "engagement"
+    # Total views now.
+    VIEWS = "views"
+
+
+class Direction(StrEnum):
+    """Which way a count itself moved over the week (views go down only when videos go)."""
 
     RISING = "rising"
     FALLING = "falling"
-    STABLE = "stable"
+    FLAT = "flat"
+    # No usable reading at one end of the week.
+    UNKNOWN = "unknown"
+
+
+class Pace(StrEnum):
+    """This week's views growth against the average growth of the (up to 4) weeks before.
+
+    Not the direction of the count: a tag growing +45 % a week after weeks of +80 % is
+    'slowing' while its views are 'rising' (issue 18)."""
+
+    ACCELERATING = "accelerating"
+    SLOWING = "slowing"
+    STEADY = "steady"
     # No earlier complete week to compare with (just started tracking, or data missing).
     NEW = "new"
 
 
 class AnomalyKind(StrEnum):
+    """What departed from the hashtag's own history: always its growth, never its count. The
+    values say so, because 'drop' on a tag still growing +17 % a week was misread (issue 18)."""
+
     NONE = "none"
-    SPIKE = "spike"
-    DROP = "drop"
+    # Growth far above its usual.
+    SPIKE = "growth_spike"
+    # Growth far below its usual: the count may well still be rising.
+    DROP = "growth_slowdown"
     # Growth collapsed to about nothing after real activity: the campaign died.
-    DEAD = "dead"
+    DEAD = "growth_stopped"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
 
 
 class AnomalyMethod(StrEnum):
@@ -47,6 +80,9 @@ class Anomaly(Record, frozen=True, kw_only=True):
     score: float | None = None
     # The history's typical weekly growth.
     reference: float | None = None
+    # This week's growth / the typical one ("growth 0.3× its usual"); None without a
+    # positive reference.
+    ratio: float | None = None
     history_weeks: int = 0
 
     @property
@@ -89,6 +125,17 @@ class WeekPoint(Record, frozen=True, kw_only=True):
     suspect_cycles: int = 0
 
 
+class SentimentPoint(Record, frozen=True, kw_only=True):
+    """One UTC day's comment sentiment: the comments the worker scored that day (those of the
+    day's most-played sampled videos, together; not stored per video)."""
+
+    day: datetime
+    positive: float
+    neutral: float
+    negative: float
+    scored: int
+
+
 class SeriesPoint(Record, frozen=True, kw_only=True):
     cycle: datetime
     views: int
@@ -112,6 +159,9 @@ class TopCreator(Record, frozen=True, kw_only=True):
     nickname: str | None = None
     videos: int
     plays: int
+    # From the provider's author object when it carried one (TikTok's `follower_count`) on a
+    # creator the report read (first seen within 30 days); None when unknown, never 0.
+    followers: int | None = None
 
 
 class HashtagReport(Record, frozen=True, kw_only=True):
@@ -131,18 +181,35 @@ class HashtagReport(Record, frozen=True, kw_only=True):
     videos_wow_pct: float | None = None
     # Mean weekly views growth over the (up to) 4 weeks before this one.
     views_growth_avg_4w: float | None = None
-    trend: Trend = Trend.NEW
+    # The counts themselves over the week: rising, falling, flat.
+    views_direction: Direction = Direction.UNKNOWN
+    videos_direction: Direction = Direction.UNKNOWN
+    # This week's views growth against views_growth_avg_4w, and as a ratio (0.3 = 0.3× it).
+    growth_pace: Pace = Pace.NEW
+    growth_vs_usual: float | None = None
     anomaly: Anomaly = field(default_factory=Anomaly)
+    # Over the latest video sample of the week: per video (mean, median) and pooled
+    # (sum of likes+comments+shares over sum of plays).
     engagement_mean: float | None = None
     engagement_median: float | None = None
+    engagement_pooled: float | None = None
     shares_per_video: float | None = None
     # Plays of the latest video sample.
     reach: int | None = None
+    sample_videos: int | None = None
+    sample_likes: int | None = None
+    sample_comments: int | None = None
+    sample_shares: int | None = None
     unique_creators: int | None = None
     new_videos_week: int = 0
     new_creators_week: int = 0
     videos_total: int = 0
     creators_total: int = 0
+    # Videos the ledger ever saw / the tag's video count now: the sampling behind 'new
+    # videos' and 'new creators' (the video list is a partial, capped sample).
+    ledger_coverage: float | None = None
+    # New videos the ledger saw this week / the tag's videos growth this week.
+    new_videos_coverage: float | None = None
     negative_share: float | None = None
     positive_share: float | None = None
     negative_share_change: float | None = None
@@ -154,8 +221,15 @@ class HashtagReport(Record, frozen=True, kw_only=True):
     summary_30d: WindowSummary
     weeks: list[WeekPoint] = field(default_factory=list)
     series: list[SeriesPoint] = field(default_factory=list)
+    # Comment sentiment per UTC day over the window, oldest first.
+    sentiment_days: list[SentimentPoint] = field(default_factory=list)
+    # Videos first seen this week: by plays, and by engagement rate (at least
+    # ENGAGEMENT_MIN_PLAYS plays, so 3 plays and 2 likes do not lead).
     top_videos: list[TopVideo] = field(default_factory=list)
+    top_videos_by_engagement: list[TopVideo] = field(default_factory=list)
+    # Creators of those videos: by plays, and by number of videos.
     top_creators: list[TopCreator] = field(default_factory=list)
+    top_creators_by_videos: list[TopCreator] = field(default_factory=list)
 
     @property
     def flagged_weeks(self) -> list[WeekPoint]:
@@ -191,8 +265,9 @@ class Report(Record, frozen=True, kw_only=True):
     week_start: datetime
     generated_at: datetime
     window_weeks: int
-    # Ranked by views growth %, best first.
+    # Ranked by `rank_by`, best first; rows without its value last, unranked.
     hashtags: list[HashtagReport]
+    rank_by: RankBy = RankBy.GROWTH
     groups: list[CampaignGroup] = field(default_factory=list)
     skipped: list[SkippedHashtag] = field(default_factory=list)
     credits_week: int = 0

@@ -20,9 +20,15 @@ from hashtag_tracker.report.compute import (
     lookback,
 )
 from hashtag_tracker.report.html import report_html
-from hashtag_tracker.report.model import HashtagReport, Report, SkippedHashtag
+from hashtag_tracker.report.model import HashtagReport, RankBy, Report, SkippedHashtag
 from hashtag_tracker.report.ports import ReportMarks, ReportSink, ReportSources, SummaryPublisher
-from hashtag_tracker.report.render import report_csv, report_json
+from hashtag_tracker.report.render import (
+    RANK_TITLES,
+    anomaly_words,
+    pace_words,
+    report_csv,
+    report_json,
+)
 from hashtag_tracker.storage.errors import StorageError
 
 SUMMARY_MOVERS = 3
@@ -49,6 +55,7 @@ class ReportResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": to_iso(self.report.as_of),
+            "rank_by": self.report.rank_by.value,
             "hashtags": len(self.report.hashtags),
             "anomalies": [r.hashtag for r in self.report.anomalies],
             "skipped": [s.hashtag for s in self.report.skipped],
@@ -124,9 +131,14 @@ def collect_rows(
     return rows, skipped, invalid
 
 
-def _mover(row: HashtagReport) -> str:
+def _mover(row: HashtagReport, by: RankBy) -> str:
     pct = "n/a" if row.views_wow_pct is None else f"{row.views_wow_pct:+.1f}%"
-    return f"#{row.hashtag} {pct} views ({row.trend.value})"
+    growth = f"views {row.views_direction.value} {pct}, {pace_words(row)}"
+    if by is RankBy.ENGAGEMENT and row.engagement_pooled is not None:
+        return f"#{row.hashtag} engagement {row.engagement_pooled:.2%} ({growth})"
+    if by is RankBy.VIEWS and row.views_now is not None:
+        return f"#{row.hashtag} {row.views_now:,} views ({growth})"
+    return f"#{row.hashtag} {pct} views ({pace_words(row)})"
 
 
 def summary_subject(report: Report) -> str:
@@ -135,7 +147,9 @@ def summary_subject(report: Report) -> str:
 
 def summary_text(report: Report, link: str | None, stored_at: str | None = None) -> str:
     """The short message for the alert topic: top movers, anomalies, the link."""
+    by = report.rank_by
     ranked = [r for r in report.hashtags if r.rank is not None]
+    title = "Top movers:" if by is RankBy.GROWTH else f"Top by {RANK_TITLES[by]}:"
     lines = [
         f"{summary_subject(report)} (week {report.week_start:%Y-%m-%d} to "
         f"{report.as_of:%Y-%m-%d}), {len(report.hashtags)} hashtags, "
@@ -144,17 +158,18 @@ def summary_text(report: Report, link: str | None, stored_at: str | None = None)
             f"; data-API balance {report.balance:,} credits." if report.balance is not None else "."
         ),
         "",
-        "Top movers:",
-        *(f"  {r.rank}. {_mover(r)}" for r in ranked[:SUMMARY_MOVERS]),
+        title,
+        *(f"  {r.rank}. {_mover(r, by)}" for r in ranked[:SUMMARY_MOVERS]),
     ]
     bottom = ranked[SUMMARY_MOVERS:][-SUMMARY_MOVERS:]
     if bottom:
-        lines += ["Bottom:", *(f"  {r.rank}. {_mover(r)}" for r in bottom)]
+        lines += ["Bottom:", *(f"  {r.rank}. {_mover(r, by)}" for r in bottom)]
     lines.append("Anomalies this week:" if report.anomalies else "Anomalies this week: none")
     for row in report.anomalies[:SUMMARY_LIST]:
         a = row.anomaly
         lines.append(
-            f"  #{row.hashtag}: {a.kind.value} in {a.metric} growth "
+            f"  #{row.hashtag}: {anomaly_words(a)}, views {row.views_direction.value} "
+            f"{'n/a' if row.views_wow_pct is None else f'{row.views_wow_pct:+.1f}%'} "
             f"({a.method.value}, score {a.score}, typical week {a.reference:,.0f})"
         )
     if len(report.anomalies) > SUMMARY_LIST:
@@ -190,8 +205,10 @@ def make_report(
     *,
     generated_at: datetime | None = None,
     tolerance: timedelta = DEFAULT_TOLERANCE,
+    rank_by: RankBy = RankBy.GROWTH,
 ) -> ReportResult:
-    """Compute the week ending at `as_of`, write JSON/CSV/HTML, publish the summary.
+    """Compute the week ending at `as_of`, ranked by `rank_by`, write JSON/CSV/HTML, publish
+    the summary.
 
     With marks (a MarkedSink), one report per window: a second run of the same window (a
     redelivered event) rewrites its own folder and publishes nothing more; a report of
@@ -205,7 +222,7 @@ def make_report(
     now = generated_at or as_of
     rows, skipped, invalid = collect_rows(sources, as_of, tolerance)
     balance = sources.account_balance(f"{as_of:%Y-%m}")
-    report = build_report(as_of, now, rows, skipped, balance)
+    report = build_report(as_of, now, rows, skipped, balance, rank_by)
     written = sink.write(report_folder(as_of, marks, now), render_files(report))
     metrics.add_metric(name="ReportHashtags", unit="Count", value=len(report.hashtags))
     metrics.add_metric(name="ReportAnomalies", unit="Count", value=len(report.anomalies))
@@ -267,3 +284,16 @@ def as_of_from_event(event: Any, now: datetime) -> datetime:
     if as_of > now + timedelta(minutes=5):
         raise ReportEventError(f"as_of {raw!r} is in the future")
     return as_of
+
+
+def rank_by_from_event(event: Any, default: RankBy | str = RankBy.GROWTH) -> RankBy:
+    """`{"rank_by": "growth" | "engagement" | "views"}` on demand, else `default` (the
+    function's REPORT_RANK_BY); anything else is a ReportEventError naming the choices."""
+    raw = event.get("rank_by") if isinstance(event, dict) else None
+    if raw is None:
+        return RankBy(default)
+    try:
+        return RankBy(raw)
+    except (ValueError, TypeError):
+        choices = ", ".join(k.value for k in RankBy)
+        raise ReportEventError(f"rank_by {raw!r} is not one of: {choices}") from None

@@ -31,6 +31,8 @@ class _Balances(Protocol):
 
     def balance(self, month: str) -> tuple[int, str] | None: ...
 
+    def credits(self, month: str) -> tuple[int, int]: ...
+
 
 class DynamoReportSources:
     """ReportSources over the project's stores (DynamoDB in AWS and in the local stack)."""
@@ -63,3 +65,7 @@ class DynamoReportSources:
 
     def account_balance(self, month: str) -> tuple[int, str] | None:
         return self._balances.balance(month) if self._balances is not None else None
+
+    def month_credits(self, month: str) -> tuple[int, int] | None:
+        """(reserved-or-spent, used) credits of `month` (the daily digest); one item read."""
+        return self._balances.credits(month) if self._balances is not None else None

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from hashtag_tracker.clock import Clock, SystemClock
+from hashtag_tracker.clock import Clock, SystemClock, to_iso
 from hashtag_tracker.models.codec import field_names, to_data
 from hashtag_tracker.models.hashtag import (
     HashtagKind,
@@ -25,24 +25,29 @@ from hashtag_tracker.models.hashtag import (
     normalise_hashtag,
     with_changes,
 )
+from hashtag_tracker.models.plan import PlanEntry
 from hashtag_tracker.storage.errors import ItemExistsError, ItemNotFoundError, StorageError
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore, hashtag_to_item
-from hashtag_tracker_tools.cli.ports import HashtagStore
-from hashtag_tracker_tools.cli.target import Target, TargetError, resolve_target
+from hashtag_tracker_tools.cli.ports import HashtagStore, ViewSources
+from hashtag_tracker_tools.cli.simulated_clock import read_clock
+from hashtag_tracker_tools.cli.target import LOCAL_STATE_FILE, Target, TargetError, resolve_target
 
 THRESHOLD_KEYS = field_names(Thresholds)
 
 
 class CliState:
-    """What every command needs; tests inject a store and a clock here."""
+    """What every command needs; tests inject a store, a clock and the views' readers here."""
 
     def __init__(
         self,
         store_factory: Callable[[], HashtagStore],
         clock: Clock,
+        sources_factory: Callable[[], ViewSources] | None = None,
     ) -> None:
         self._store_factory = store_factory
         self._store: HashtagStore | None = None
+        self._sources_factory = sources_factory
+        self._sources: ViewSources | None = None
         self.clock = clock
 
     @property
@@ -50,6 +55,15 @@ class CliState:
         if self._store is None:
             self._store = self._store_factory()
         return self._store
+
+    @property
+    def sources(self) -> ViewSources:
+        """The snapshot, alert, ledger and plan readers (made on first use)."""
+        if self._sources is None:
+            if self._sources_factory is None:
+                raise TargetError("this command reads the stack's tables; say which stack")
+            self._sources = self._sources_factory()
+        return self._sources
 
 
 @contextmanager
@@ -109,6 +123,38 @@ def _row(hashtag: TrackedHashtag) -> str:
     status = f" [{_one_line(hashtag.status)}]" if hashtag.status else ""
     campaign = hashtag.campaign or "-"
     return f"#{hashtag.hashtag:<32} {hashtag.kind:<10} {campaign:<20} {state:<6} {dates}{status}"
+
+
+def _plans(state: CliState) -> dict[str, PlanEntry] | None:
+    """The polling plan of every tag (one query), or None when the State table is not known
+    (`--table` without STATE_TABLE, or a test's store alone): the rows then carry no plan."""
+    try:
+        sources = state.sources
+    except TargetError:
+        return None
+    return dict(sources.plans.read_all()) if sources.plans is not None else None
+
+
+def _plan_text(entry: PlanEntry | None) -> str:
+    """Issue 15: the tag's current interval, next poll and why; '-' before its first plan."""
+    if entry is None:
+        return "-"
+    every = f"{entry.interval_hours:g}"
+    return (
+        f"every {every} h, next poll {entry.next_due:%Y-%m-%d %H:%M}, "
+        f"why: {_one_line(entry.reason)}"
+    )
+
+
+def _plan_data(entry: PlanEntry | None) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    return {
+        "interval_hours": entry.interval_hours,
+        "next_due": to_iso(entry.next_due),
+        "reason": entry.reason,
+        "last_poll": to_iso(entry.last_poll) if entry.last_poll else None,
+    }
 
 
 # The options `add` and `update` share, in their --help order.
@@ -177,14 +223,27 @@ def cli(
     if isinstance(ctx.obj, CliState):  # injected by tests or the local demo
         return
 
-    def factory() -> HashtagStore:
+    @functools.cache
+    def target() -> Target:
         with _one_line_errors():
-            target: Target = resolve_target(
+            return resolve_target(
                 table=table, stack=stack, local=local, region=region, endpoint_url=endpoint_url
             )
-        return DynamoHashtagStore(target.hashtags_table, client=target.dynamodb())
 
-    ctx.obj = CliState(factory, SystemClock())
+    def factory() -> HashtagStore:
+        return DynamoHashtagStore(target().hashtags_table, client=target().dynamodb())
+
+    def sources() -> ViewSources:
+        from hashtag_tracker_tools.cli.sources import view_sources
+
+        # A TargetError (a table not named) reaches the command, which says it in one line,
+        # or, in `list` and `show`, leaves the plan out.
+        return view_sources(target())
+
+    # The live local stack runs on simulated time: --local reads and writes in its time.
+    simulated = read_clock(LOCAL_STATE_FILE.parent) if local else None
+    clock: Clock = simulated or SystemClock()
+    ctx.obj = CliState(factory, clock, sources)
 
 
 @cli.command()
@@ -217,6 +276,7 @@ def list_(state: CliState, as_json: bool, campaign: str | None) -> None:
     invalid = 0
     shown = 0
     with _one_line_errors():
+        plans = _plans(state)
         for result in state.store.scan():
             if isinstance(result, InvalidItem):
                 invalid += 1
@@ -225,10 +285,16 @@ def list_(state: CliState, as_json: bool, campaign: str | None) -> None:
             if campaign and result.campaign != campaign:
                 continue
             shown += 1
+            entry = plans.get(result.hashtag) if plans is not None else None
             if as_json:
-                click.echo(json.dumps(hashtag_to_item(result), ensure_ascii=False, default=str))
+                data = hashtag_to_item(result)
+                if plans is not None:
+                    data["plan"] = _plan_data(entry)
+                click.echo(json.dumps(data, ensure_ascii=False, default=str))
             else:
                 click.echo(_row(result))
+                if plans is not None:
+                    click.echo(f"  {_plan_text(entry)}")
     if not as_json:
         click.echo(
             f"{shown} hashtag(s)" + (f", {invalid} invalid item(s) skipped" if invalid else "")
@@ -245,10 +311,17 @@ def show(state: CliState, hashtag: str, as_json: bool) -> None:
     """Show one tracked hashtag with its thresholds."""
     with _one_line_errors():
         item = state.store.get(normalise_hashtag(hashtag))
+        plans = _plans(state)
+    entry = plans.get(item.hashtag) if plans is not None else None
     if as_json:
-        click.echo(json.dumps(hashtag_to_item(item), ensure_ascii=False, indent=2, default=str))
+        data = hashtag_to_item(item)
+        if plans is not None:
+            data["plan"] = _plan_data(entry)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
     click.echo(_row(item))
+    if plans is not None:
+        click.echo(f"  {'polling':<28} {_plan_text(entry)}")
     for key, value in to_data(item.thresholds).items():
         click.echo(f"  {key:<28} {value}")
 
@@ -358,6 +431,14 @@ def fix_key(state: CliState, raw_key: str) -> None:
 @click.option("--as-of", "as_of", help="end of the reported week, ISO 8601 (default: now)")
 @click.option("--snapshots-table", envvar="SNAPSHOTS_TABLE", help="[env SNAPSHOTS_TABLE]")
 @click.option("--videos-table", envvar="VIDEOS_TABLE", help="[env VIDEOS_TABLE]")
+@click.option(
+    "--rank-by",
+    "rank_by",
+    type=click.Choice(["growth", "engagement", "views"]),
+    default="growth",
+    show_default=True,
+    help="rank by views growth % this week, pooled engagement rate, or total views",
+)
 @click.pass_context
 def report(
     ctx: click.Context,
@@ -365,8 +446,10 @@ def report(
     as_of: str | None,
     snapshots_table: str | None,
     videos_table: str | None,
+    rank_by: str,
 ) -> None:
     """Write the weekly report (JSON, CSV, HTML) for the week ending --as-of to --out."""
+    from hashtag_tracker.report.model import RankBy
     from hashtag_tracker.report.run import ReportEventError, as_of_from_event, make_report
     from hashtag_tracker.storage.report_sources import DynamoReportSources
     from hashtag_tracker.storage.reports import LocalReportWriter
@@ -395,12 +478,20 @@ def report(
             DynamoSnapshotStore(snapshots_name, client),
             DynamoVideoLedger(videos_name, client),
         )
-        result = make_report(when, sources, LocalReportWriter(out_dir), None, generated_at=now)
+        result = make_report(
+            when,
+            sources,
+            LocalReportWriter(out_dir),
+            None,
+            generated_at=now,
+            rank_by=RankBy(rank_by),
+        )
     for path in result.written.locations.values():
         click.echo(f"wrote {path}")
     flagged = ", ".join(f"#{r.hashtag} ({r.anomaly.kind})" for r in result.report.anomalies)
     click.echo(
-        f"{len(result.report.hashtags)} hashtag(s) ranked; anomalies: {flagged or 'none'}"
+        f"{len(result.report.hashtags)} hashtag(s) ranked by {rank_by}; anomalies: "
+        f"{flagged or 'none'}"
         + (f"; {len(result.report.skipped)} skipped" if result.report.skipped else "")
     )
     if result.invalid_items:

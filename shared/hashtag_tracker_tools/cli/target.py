@@ -16,6 +16,13 @@ if TYPE_CHECKING:
 
 LOCAL_STATE_FILE = Path(".tracker-local") / "stack.json"
 HASHTAGS_OUTPUT_KEY = "HashtagsTableName"
+# The emulated stack's dummy credentials (moto accepts any): `--local` never looks for real
+# ones, so it works on a machine with no AWS account and never sends a real key to loopback.
+LOCAL_CREDENTIALS = {
+    "aws_access_key_id": "local",
+    "aws_secret_access_key": "local",
+    "aws_session_token": "local",
+}
 
 
 class TargetError(RuntimeError):
@@ -28,9 +35,23 @@ class Target:
     endpoint_url: str | None = None
     region: str | None = None
     outputs: dict[str, str] | None = None
+    # Explicit credentials (the local stack's dummy ones); None: boto3's own chain.
+    credentials: dict[str, str] | None = None
 
     def dynamodb(self) -> DynamoDBClient:
-        return boto3.client("dynamodb", endpoint_url=self.endpoint_url, region_name=self.region)
+        credentials = self.credentials or {}
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=credentials.get("aws_access_key_id"),
+            aws_secret_access_key=credentials.get("aws_secret_access_key"),
+            aws_session_token=credentials.get("aws_session_token"),
+        )
+
+    def output(self, key: str) -> str | None:
+        """A stack output (a table's name), None when the target has no outputs or not it."""
+        return (self.outputs or {}).get(key)
 
 
 def outputs_from_stack(stack: str, region: str | None, endpoint_url: str | None) -> dict[str, str]:
@@ -75,6 +96,7 @@ def resolve_target(
             endpoint_url=str(state["endpoint_url"]),
             region=str(state.get("region", "us-east-1")),
             outputs=outputs,
+            credentials=dict(LOCAL_CREDENTIALS),
         )
     if stack:
         outputs = outputs_from_stack(stack, region, endpoint_url)

@@ -10,7 +10,6 @@ subscribes a tap queue to the alert topic so every published alert can be read b
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import io
 import json
@@ -418,37 +417,3 @@ def write_state(info: StackInfo, state_dir: Path = DEFAULT_STATE_DIR) -> Path:
     path = state_dir / "stack.json"
     path.write_text(json.dumps(info.as_dict(), indent=2) + "\n", encoding="utf-8")
     return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`make local-stack`: a long-running stack + simulator for the CLI's --local mode."""
-    import argparse
-    import signal
-    import threading
-
-    from hashtag_tracker_tools.simulator import Simulator
-
-    parser = argparse.ArgumentParser(description="Emulated stack (moto) + TikTok simulator")
-    parser.add_argument("--port", type=int, default=4566, help="moto server port")
-    parser.add_argument("--simulator-port", type=int, default=8765)
-    parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
-    args = parser.parse_args(argv)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with MotoServer(args.port) as moto, Simulator(port=args.simulator_port) as simulator:
-        info = provision(
-            moto.endpoint_url,
-            {},
-            secrets={"hashtag-tracker/scavio-api-key": simulator.api_key},
-        )
-        path = write_state(info, args.state_dir)
-        print(f"Emulated stack at {moto.endpoint_url} (state: {path})")
-        print(f"TikTok simulator at {simulator.base_url}")
-        print("Try: .venv/bin/hashtag-tracker --local add '#TryBrandX'   (Ctrl-C stops)")
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,5 +1,5 @@
-"""Per-hashtag rows: week-over-week deltas with irregular/missing snapshots, trend, ranking,
-share of voice, ledger counts."""
+"""Per-hashtag rows: week-over-week deltas with irregular/missing snapshots, pace and
+direction, ranking by each key, share of voice, ledger counts, sample metrics."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from hashtag_tracker.report.compute import (
     HashtagInputs,
     build_report,
     hashtag_report,
+    pace_mark,
     rank,
     share_of_voice,
-    trend_mark,
     value_at,
 )
-from hashtag_tracker.report.model import AnomalyKind, HashtagReport, Trend
+from hashtag_tracker.report.model import AnomalyKind, Direction, HashtagReport, Pace
 from tests.unit.report.fakes import missing, ok, tracked
 
 AS_OF = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -88,7 +88,8 @@ def test_no_snapshot_within_the_tolerance_gives_unknown_growth_not_zero() -> Non
     # Then the week-over-week growth is unknown, the row unranked, no anomaly invented
     assert row.views_week_ago is None
     assert row.views_wow is None and row.views_wow_pct is None
-    assert row.trend is Trend.NEW
+    assert row.growth_pace is Pace.NEW and row.growth_vs_usual is None
+    assert row.views_direction is Direction.UNKNOWN
     assert not row.anomaly.flagged
     assert rank([row])[0].rank is None
 
@@ -100,27 +101,34 @@ def test_tolerance_lookup_picks_the_newest_usable_in_range() -> None:
     assert value_at(snaps, AS_OF - 25 * HOUR, 2 * HOUR) is None
 
 
-def test_the_current_weeks_spike_is_flagged_and_the_trend_is_rising() -> None:
+def test_the_current_weeks_spike_is_flagged_and_the_growth_is_accelerating() -> None:
     # Given six ordinary weeks and a week with five times the usual views growth
     row = row_for(weekly("tag", [100_000, 110_000, 95_000, 105_000, 100_000, 98_000, 500_000]))
     # Then
     assert row.anomaly.kind is AnomalyKind.SPIKE
+    assert row.anomaly.kind.value == "growth_spike"
     assert row.anomaly.metric == "views"
-    assert row.trend is Trend.RISING
+    # against the median of the six other weeks (100,000)
+    assert row.anomaly.ratio == 5.0
+    assert row.growth_pace is Pace.ACCELERATING
+    assert row.views_direction is Direction.RISING
     # the 4-week average is of the four weeks before this one
     assert row.views_growth_avg_4w == (95_000 + 105_000 + 100_000 + 98_000) / 4
+    assert row.growth_vs_usual == round(500_000 / 99_500, 3)
     assert [w.views_growth for w in row.weeks][-7:] == [
         100_000, 110_000, 95_000, 105_000, 100_000, 98_000, 500_000,
     ]  # fmt: skip
 
 
-def test_trend_marks_have_a_band_around_the_average() -> None:
-    assert trend_mark(116, [100, 100])[0] is Trend.RISING
-    assert trend_mark(114, [100, 100])[0] is Trend.STABLE
-    assert trend_mark(84, [100, 100])[0] is Trend.FALLING
-    assert trend_mark(100, [])[0] is Trend.NEW
+def test_pace_marks_have_a_band_around_the_average() -> None:
+    assert pace_mark(116, [100, 100]) == (Pace.ACCELERATING, 100.0, 1.16)
+    assert pace_mark(114, [100, 100]) == (Pace.STEADY, 100.0, 1.14)
+    assert pace_mark(84, [100, 100]) == (Pace.SLOWING, 100.0, 0.84)
+    assert pace_mark(100, []) == (Pace.NEW, None, None)
+    # growth from none: accelerating, with no ratio to divide by
+    assert pace_mark(5, [0, 0]) == (Pace.ACCELERATING, 0.0, None)
     # only the last four earlier weeks count
-    assert trend_mark(100, [1_000, 100, 100, 100, 100]) == (Trend.STABLE, 100.0)
+    assert pace_mark(100, [1_000, 100, 100, 100, 100]) == (Pace.STEADY, 100.0, 1.0)
 
 
 def test_ranking_is_by_views_growth_percent_with_unknown_last() -> None:

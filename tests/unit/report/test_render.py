@@ -22,12 +22,14 @@ EPOCH = datetime(2026, 10, 26, tzinfo=UTC)
 AS_OF = EPOCH + timedelta(weeks=5, hours=9)
 DOCUMENTED = (
     "rank,hashtag,kind,campaign,views_now,views_week_ago,views_wow,views_wow_pct,videos_now,"
-    "videos_week_ago,videos_wow,videos_wow_pct,views_growth_avg_4w,trend,anomaly,"
-    "anomaly_metric,anomaly_method,anomaly_score,views_per_hour_7d,views_growth_30d,"
-    "views_growth_30d_pct,videos_growth_30d,share_of_voice,engagement_mean,engagement_median,"
-    "shares_per_video,reach,unique_creators,new_videos_week,new_creators_week,videos_total,"
-    "creators_total,negative_share,negative_share_change,credits_week,credits_30d,"
-    "missing_cycles_week,suspect_cycles_week"
+    "videos_week_ago,videos_wow,videos_wow_pct,views_growth_avg_4w,views_direction,"
+    "videos_direction,growth_pace,growth_vs_usual,anomaly,anomaly_metric,anomaly_method,"
+    "anomaly_score,anomaly_vs_usual,views_per_hour_7d,views_growth_30d,views_growth_30d_pct,"
+    "videos_growth_30d,share_of_voice,engagement_mean,engagement_median,engagement_pooled,"
+    "shares_per_video,reach,sample_videos,sample_likes,sample_comments,sample_shares,"
+    "unique_creators,new_videos_week,new_creators_week,videos_total,creators_total,"
+    "ledger_coverage,new_videos_coverage,negative_share,positive_share,negative_share_change,"
+    "credits_week,credits_30d,missing_cycles_week,suspect_cycles_week"
 )
 
 
@@ -68,7 +70,8 @@ def test_csv_has_the_documented_columns_one_row_per_hashtag_in_rank_order(
     assert [r["rank"] for r in lines] == ["1", "2", "3", ""]
     brand = next(r for r in lines if r["hashtag"] == "trybrandx")
     assert float(brand["share_of_voice"]) > 0.5
-    assert brand["trend"] in {"rising", "falling", "stable"}
+    assert brand["views_direction"] == "rising"
+    assert brand["growth_pace"] in {"accelerating", "slowing", "steady"}
 
 
 def test_unknown_values_are_empty_cells_never_zero(report: Report) -> None:
@@ -90,11 +93,13 @@ def test_json_round_trips_to_the_same_report(report: Report) -> None:
 def test_html_page_has_its_charts_inline_and_nothing_external(report: Report) -> None:
     page = report_html(report)
     svgs = re.findall(r"<svg class=\"chart\"", page)
-    # ranking bars + a share-of-voice chart per group + (views, videos, weekly) per hashtag
+    # ranking bars + a share-of-voice chart per group + (views, videos, weekly growth,
+    # sentiment per day) per hashtag
     assert len(report.groups) == 2
-    assert len(svgs) == 1 + 2 + 3 * len(report.hashtags)
+    assert len(svgs) == 1 + 2 + 4 * len(report.hashtags)
     assert "Share of voice: BrandX" in page
     assert "#viraltag: views" in page and "#viraltag: videos" in page
+    assert "#viraltag: comment sentiment per day" in page
     assert "anomaly-band" in page  # viraltag's spike week is shaded
     assert '<path d="M' in page  # a drawn line, not an empty chart
     # self-contained: no scripts, no stylesheets or images from anywhere, no URLs at all

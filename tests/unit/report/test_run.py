@@ -58,8 +58,8 @@ def test_the_report_is_written_and_its_summary_names_movers_anomalies_and_the_li
     [(subject, text)] = topic.messages
     assert subject == "Weekly hashtag report 2026-11-23"
     assert "1. #brand +" in text  # the top mover first
-    assert "#brand: spike in views growth" in text
-    assert "#quiet: dead" in text
+    assert "#brand: growth spike in views (9× its usual), views rising" in text
+    assert "#quiet: growth stopped in views (0.02× its usual), views rising +0.1%" in text
     assert "Report: https://example.invalid/2026-11-23/report.html" in text
     assert "Skipped: #broken" in text
     assert result.published
