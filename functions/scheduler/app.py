@@ -1,4 +1,4 @@
-"""Scheduler Lambda: on each collection tick, fan out one fetch message per tracked hashtag."""
+"""Scheduler Lambda: at each tick, fan out one fetch message per hashtag the planner picks."""
 
 from __future__ import annotations
 
@@ -35,15 +35,18 @@ def lambda_handler(
         # Nothing claimed or sent; the failed invocation reaches ScheduledDLQ and its alarm.
         logger.error("scheduler event refused", extra={"reason": str(exc)})
         raise
-    result = fan_out(
-        when,
-        cycle_hours=deps.cycle_hours,
-        items=deps.tracked(),
-        claims=deps.claims,
-        sink=deps.queue,
-        now=now,
-    )
+    result = fan_out(when, settings=deps.settings, ports=deps.ports(), now=now)
     metrics.add_metric(name="HashtagsScheduled", unit="Count", value=result.sent)
     metrics.add_metric(name="InvalidHashtagItems", unit="Count", value=len(result.invalid))
+    if result.claimed:
+        metrics.add_metric(name="PollsDue", unit="Count", value=result.due)
+        metrics.add_metric(name="PollsCarriedOver", unit="Count", value=result.carried)
+        metrics.add_metric(name="TickCallCapacity", unit="Count", value=result.call_capacity)
+        metrics.add_metric(name="TickCreditAllowance", unit="Count", value=result.credit_allowance)
+        metrics.add_metric(name="TickCreditsPlanned", unit="Count", value=result.credits_planned)
+        if result.stretched_hours is not None:
+            metrics.add_metric(
+                name="EffectiveIntervalHours", unit="Count", value=result.stretched_hours
+            )
     logger.info("fan-out done", extra=result.as_dict())
     return result.as_dict()

@@ -54,13 +54,16 @@ def from_iso(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def cycle_start(when: datetime, cycle_hours: int) -> datetime:
-    """The start of the collection cycle containing `when` (cycles align to UTC midnight)."""
-    if cycle_hours <= 0 or 24 % cycle_hours:
-        raise ValueError(f"cycle_hours must divide 24, got {cycle_hours}")
+TICK_MINUTES = (15, 30, 60)
+
+
+def tick_start(when: datetime, tick_minutes: int) -> datetime:
+    """The start of the schedule's tick containing `when` (ticks align to UTC midnight)."""
+    if tick_minutes <= 0 or 1440 % tick_minutes:
+        raise ValueError(f"tick_minutes must divide a day, got {tick_minutes}")
     when = when.astimezone(UTC)
-    hour = when.hour - when.hour % cycle_hours
-    return when.replace(hour=hour, minute=0, second=0, microsecond=0)
+    minute = (when.hour * 60 + when.minute) // tick_minutes * tick_minutes
+    return when.replace(hour=minute // 60, minute=minute % 60, second=0, microsecond=0)
 
 
 def event_time(raw: object, name: str, error: type[Exception]) -> datetime:

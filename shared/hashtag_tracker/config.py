@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from msgspec import Meta, field
 
@@ -27,23 +27,49 @@ class CollectionTables(FunctionSettings, frozen=True, kw_only=True):
     fetch_queue_url: str = field(name="FETCH_QUEUE_URL")
 
 
-class SchedulerSettings(CollectionTables, frozen=True, kw_only=True):
-    cycle_hours: Annotated[int, Meta(ge=1, le=24)] = field(name="CYCLE_HOURS", default=6)
+class CollectionPlan(CollectionTables, frozen=True, kw_only=True):
+    """What the account allows and how tags are paced (scheduler and worker read the same)."""
+
+    # The plan's rate: per second when set (above 0), else per minute (README, "Polling").
+    rate_limit_per_minute: Annotated[int, Meta(ge=1, le=6000)] = field(
+        name="RATE_LIMIT_PER_MINUTE", default=10
+    )
+    rate_limit_per_second: Annotated[float, Meta(ge=0, le=100)] = field(
+        name="RATE_LIMIT_PER_SECOND", default=0.0
+    )
+    monthly_credit_budget: Annotated[int, Meta(ge=0)] = field(
+        name="MONTHLY_CREDIT_BUDGET", default=20_000
+    )
+    # Every tag polled at exactly this interval; 0: the adaptive planner.
+    fixed_interval_hours: Annotated[float, Meta(ge=0, le=168)] = field(
+        name="FIXED_INTERVAL_HOURS", default=0.0
+    )
+
+    @property
+    def rate_per_minute(self) -> int:
+        """The plan's calls per minute, from whichever setting gives it."""
+        if self.rate_limit_per_second > 0:
+            return max(1, int(self.rate_limit_per_second * 60))
+        return self.rate_limit_per_minute
+
+    @property
+    def fixed_hours(self) -> float | None:
+        return self.fixed_interval_hours or None
 
 
-class WorkerSettings(CollectionTables, frozen=True, kw_only=True):
+class SchedulerSettings(CollectionPlan, frozen=True, kw_only=True):
+    tick_minutes: Literal[15, 30, 60] = field(name="TICK_MINUTES", default=60)
+    # Empty: no ops notices from the scheduler (capacity).
+    alert_topic_arn: str = field(name="ALERT_TOPIC_ARN", default="")
+
+
+class WorkerSettings(CollectionPlan, frozen=True, kw_only=True):
     snapshots_table: str = field(name="SNAPSHOTS_TABLE")
     videos_table: str = field(name="VIDEOS_TABLE")
     # Empty: the alert rules are off (the worker logs it once per container).
     alert_topic_arn: str = field(name="ALERT_TOPIC_ARN", default="")
     api_base_url: str = field(name="API_BASE_URL", default="https://api.scavio.dev")
     api_key_secret: str = field(name="API_KEY_SECRET", default="hashtag-tracker/scavio-api-key")
-    rate_limit_per_minute: Annotated[int, Meta(ge=1, le=600)] = field(
-        name="RATE_LIMIT_PER_MINUTE", default=10
-    )
-    monthly_credit_budget: Annotated[int, Meta(ge=0)] = field(
-        name="MONTHLY_CREDIT_BUDGET", default=20_000
-    )
     retention_days: Annotated[int, Meta(ge=1)] = field(name="RETENTION_DAYS", default=400)
     # The plan's rate-limit window; only the local runner shortens it (time-scaled simulator).
     rate_window_seconds: Annotated[float, Meta(gt=0)] = field(
@@ -68,6 +94,14 @@ class ReportSettings(FunctionSettings, frozen=True, kw_only=True):
     state_table: str = field(name="STATE_TABLE", default="")
     # Empty: the report is written to S3 but no summary is published.
     alert_topic_arn: str = field(name="ALERT_TOPIC_ARN", default="")
+    # What the scheduled report ranks by (report.model.RankBy); on demand, the event's rank_by.
+    rank_by: Literal["growth", "engagement", "views"] = field(
+        name="REPORT_RANK_BY", default="growth"
+    )
+    # The daily digest weighs the month's projected spend against it (the worker's budget).
+    monthly_credit_budget: Annotated[int, Meta(ge=0)] = field(
+        name="MONTHLY_CREDIT_BUDGET", default=20_000
+    )
 
 
 class SlackSettings(FunctionSettings, frozen=True, kw_only=True):

@@ -75,15 +75,21 @@ def test_a_confirmed_alert_stays_a_duplicate(store: DynamoAlertStore) -> None:
 def test_cooldown_and_a_single_escalation(store: DynamoAlertStore) -> None:
     store.confirm(store.claim(viral(6, 1.5), T0), "m1", T0)
 
+    # Similar spikes are suppressed and raise the peak to beat (2.0, then 3.0): twice the
+    # peak escalates (the old rule compared with the alerted 1.5 only)
     similar = store.claim(viral(12, 2.0), T0)
-    bigger = store.claim(viral(18, 3.0), T0)
+    not_enough = store.claim(viral(18, 3.0), T0)
+    bigger = store.claim(viral(18, 6.0), T0)
     store.confirm(bigger, "m2", T0)
     biggest = store.claim(viral(24, 50.0), T0)
     after = store.claim(viral(30, 1.0), T0)
 
-    assert [similar.outcome, bigger.outcome, biggest.outcome, after.outcome] == [
+    assert [similar.outcome, not_enough.outcome, bigger.outcome] == [
+        ClaimOutcome.COOLDOWN,
         ClaimOutcome.COOLDOWN,
         ClaimOutcome.ESCALATION,
+    ]
+    assert [biggest.outcome, after.outcome] == [
         ClaimOutcome.COOLDOWN,
         ClaimOutcome.NEW,
     ]

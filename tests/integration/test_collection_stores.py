@@ -331,11 +331,11 @@ def test_a_ledger_upsert_cut_short_then_retried_counts_every_item_once(
     counted)."""
     import pytest
 
-    import hashtag_tracker.storage.videos as videos_module
+    import hashtag_tracker.storage.dynamo as dynamo_module
     from hashtag_tracker.storage.errors import StorageError
 
     assert isinstance(monkeypatch, pytest.MonkeyPatch)
-    monkeypatch.setattr(videos_module, "WRITE_BATCH", 10)
+    monkeypatch.setattr(dynamo_module, "WRITE_BATCH", 10)
     client = boto3.client("dynamodb", region_name="us-east-1")
     calls = itertools.count(1)
 

@@ -430,7 +430,10 @@ DYNAMO_ADAPTERS = {
     "DynamoVideoLedger": ("videos.py", "VideosTable"),
     "DynamoStateStore": ("state.py", "StateTable"),
     "DynamoAlertStore": ("alerts.py", "StateTable"),
+    "DynamoPlanStore": ("plan.py", "StateTable"),
 }
+# storage/dynamo.py's helpers that make a client call for the adapter passing its client.
+MODULE_HELPERS = {"batch_put": "batch_write_item"}
 # boto3 client method -> the IAM action it needs. TransactWriteItems has no action of its own:
 # each item needs the action of its kind (TRANSACT_ACTIONS).
 CLIENT_ACTIONS = {
@@ -456,10 +459,17 @@ TRANSACT_ACTIONS = {
 # in the listed modules; what each method does to DynamoDB is read from storage/'s code.
 CODE_PATHS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "SchedulerFunctionRole": (
-        ["collection/scheduler.py", "wiring/scheduler.py"],
+        ["collection/scheduler.py", "wiring/scheduler.py", "collection/notices.py"],
         {
             "DynamoHashtagStore": ["scan"],
-            "DynamoStateStore": ["claim_cycle", "finish_cycle", "release_cycle"],
+            "DynamoStateStore": [
+                "claim_cycle",
+                "finish_cycle",
+                "release_cycle",
+                "mark_once",
+                "unmark",
+            ],
+            "DynamoPlanStore": ["read_all", "in_flight", "mark_in_flight", "tick_figures"],
         },
     ),
     "WorkerRole": (
@@ -488,10 +498,11 @@ CODE_PATHS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
                 "unmark",
             ],
             "DynamoAlertStore": ["claim", "confirm", "release"],
+            "DynamoPlanStore": ["put_entries", "save_header_limit"],
         },
     ),
     "ReportFunctionRole": (
-        ["report/run.py", "storage/report_sources.py"],
+        ["report/run.py", "report/digest_run.py", "storage/report_sources.py"],
         {
             "DynamoHashtagStore": ["scan"],
             "DynamoSnapshotStore": ["between"],
@@ -514,7 +525,10 @@ KMS_FOR_THE_TOPIC = {("AlertKey", "kms:Decrypt"), ("AlertKey", "kms:GenerateData
 OTHER_USES: dict[str, set[tuple[str, str]]] = {
     "SchedulerFunctionRole": {
         ("FetchQueue", "sqs:SendMessage"),
+        ("FetchQueue", "sqs:GetQueueAttributes"),
         ("ScheduledDLQ", "sqs:SendMessage"),
+        ("AlertTopic", "sns:Publish"),
+        *KMS_FOR_THE_TOPIC,
     },
     "WorkerRole": {
         ("FetchQueue", "sqs:ReceiveMessage"),
@@ -586,6 +600,8 @@ def dynamo_actions(adapter: str) -> dict[str, set[tuple[str, str]]]:
                     assert isinstance(arg, ast.Constant), (adapter, method.name)
                     op = str(arg.value)
                 ops.add(op)
+            elif isinstance(func, ast.Name) and func.id in MODULE_HELPERS:
+                ops.add(MODULE_HELPERS[func.id])
             elif _is_self_attr(func, getattr(func, "attr", "")):
                 calls.add(getattr(func, "attr", ""))
             for keyword in node.keywords:

@@ -32,10 +32,16 @@ def test_defaults_apply_when_only_the_tables_are_set() -> None:
 
 def test_numbers_come_as_text_and_surrounding_whitespace_is_ignored() -> None:
     # Given values as a .env file or a console would write them
-    env = {**TABLES, "RATE_LIMIT_PER_MINUTE": " 20\n", "CYCLE_HOURS": "4"}
+    env = {**TABLES, "RATE_LIMIT_PER_MINUTE": " 20\n", "TICK_MINUTES": "30"}
     # Then they are read as numbers
     assert load_settings(WorkerSettings, env).rate_limit_per_minute == 20
-    assert load_settings(SchedulerSettings, env).cycle_hours == 4
+    assert load_settings(SchedulerSettings, env).tick_minutes == 30
+
+
+def test_the_plans_rate_per_second_wins_over_per_minute() -> None:
+    env = {**TABLES, "RATE_LIMIT_PER_MINUTE": "10", "RATE_LIMIT_PER_SECOND": "50"}
+    assert load_settings(SchedulerSettings, env).rate_per_minute == 3000
+    assert load_settings(WorkerSettings, TABLES).rate_per_minute == 10
 
 
 @pytest.mark.parametrize(
@@ -62,7 +68,7 @@ def test_unrelated_environment_variables_are_ignored() -> None:
 @pytest.mark.parametrize(
     ("kind", "env", "named"),
     [
-        (SchedulerSettings, {**TABLES, "CYCLE_HOURS": "25"}, "CYCLE_HOURS"),
+        (SchedulerSettings, {**TABLES, "TICK_MINUTES": "20"}, "TICK_MINUTES"),
         (SchedulerSettings, {"HASHTAGS_TABLE": "h", "STATE_TABLE": "st"}, "FETCH_QUEUE_URL"),
         (ReportSettings, TABLES, "REPORTS_BUCKET"),
         (SlackSettings, TABLES, "SLACK_WEBHOOK_SECRET"),

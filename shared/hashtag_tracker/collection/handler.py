@@ -24,6 +24,7 @@ from hashtag_tracker.collection.worker import (
 )
 from hashtag_tracker.models.codec import DecodeError, ValidationError, decode_json
 from hashtag_tracker.models.hashtag import InvalidItem, ScanResult
+from hashtag_tracker.models.plan import PlanEntry
 from hashtag_tracker.observability import logger, metrics
 from hashtag_tracker.storage.errors import StorageError
 
@@ -86,6 +87,8 @@ class WorkerRun:
         self._parsed: dict[str, FetchRecord | DecodeError] = {}
         # Records whose hashtag is no longer due (message id -> why): acknowledged uncalled.
         self.skipped: dict[str, str] = {}
+        # Each reading's next plan, written together when the batch ends.
+        self.plans: list[PlanEntry] = []
 
     @contextmanager
     def batch(self, records: Sequence[dict[str, Any]]) -> Iterator[None]:
@@ -182,11 +185,35 @@ class WorkerRun:
             metrics.add_metric(name="CreditBalance", unit="Count", value=balance)
             if used is not None:
                 self._warn_if_the_balance_runs_short(balance, used, now)
+        self._save_plans(now)
         if self.deps.claims is not None:
             try:
                 self.deps.claims.release_unused()
             except StorageError as exc:  # the leases end by themselves
                 logger.warning("unused fetch claims not released", extra={"error": str(exc)})
+
+    def _save_plans(self, now: datetime) -> None:
+        """The batch's plans in one write, and the rate limit the provider's headers said.
+        A failed write is logged and counted: the tags' in-flight marks end and the
+        scheduler polls them again, from their older plans."""
+        plans, self.plans = self.plans, []
+        store = self.deps.plans
+        if store is None:
+            return
+        try:
+            store.put_entries(plans)
+        except StorageError as exc:
+            metrics.add_metric(name="PlanWriteFailed", unit="Count", value=1)
+            logger.error("polling plans not written", extra={"error": str(exc)[:300]})
+        reported = self.deps.meter.rate_limit
+        follow = self.deps.follow_rate_limit
+        if reported is None or follow is None or not follow(reported):
+            return
+        logger.warning("pacing at the provider's reported rate limit", extra={"limit": reported})
+        try:
+            store.save_header_limit(reported, now)
+        except StorageError as exc:
+            logger.error("reported rate limit not kept", extra={"error": str(exc)[:300]})
 
     def _warn_if_the_balance_runs_short(self, balance: int, used: int, now: datetime) -> None:
         """One ops notice a month when the provider's balance will not last the month at
@@ -265,6 +292,8 @@ class WorkerRun:
             metrics.add_metric(name="FetchFatal", unit="Count", value=1)
             logger.error("data API refused the key; stopping this run")
             raise
+        if result.plan is not None:
+            self.plans.append(result.plan)
         metrics.add_metric(name="ApiCalls", unit="Count", value=result.calls)
         metrics.add_metric(name="CreditsUsed", unit="Count", value=result.credits)
         metrics.add_metric(name=f"Outcome_{result.outcome.value}", unit="Count", value=1)

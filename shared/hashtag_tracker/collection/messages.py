@@ -18,6 +18,7 @@ from msgspec.structs import force_setattr
 from hashtag_tracker.clock import to_iso
 from hashtag_tracker.models.codec import Record, replace, to_json
 from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.models.plan import PlanEntry
 
 # SQS's limit per message and per SendMessageBatch request.
 SQS_MAX_BYTES = 256 * 1024
@@ -50,6 +51,11 @@ class FetchMessage(Record, frozen=True, kw_only=True, forbid_unknown_fields=True
     hashtag: TrackedHashtag
     # Times handed back for want of a call slot.
     deferrals: Annotated[int, Meta(ge=0)] = 0
+    # Calls the planner budgeted beyond the stats call (the daily sample's pages, a
+    # campaign's jump page); None: the fetch policy alone decides (messages of old releases).
+    page_calls: Annotated[int, Meta(ge=0, le=100)] | None = None
+    # The tag's plan when it was sent: the worker moves its interval from there.
+    plan: PlanEntry | None = None
 
     def __post_init__(self) -> None:
         force_setattr(self, "hashtag", message_item(self.hashtag))

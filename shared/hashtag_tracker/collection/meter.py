@@ -29,6 +29,8 @@ class CallMeter:
         self.failures = 0
         # The account's balance as the newest answer that said it (`credits_remaining`).
         self.balance: int | None = None
+        # The lowest limit the provider's X-RateLimit-Limit header said.
+        self.rate_limit: int | None = None
 
     def record(self, record: CallRecord) -> None:
         with self._lock:
@@ -38,3 +40,5 @@ class CallMeter:
                 self.failures += 1
             if record.credits_remaining is not None:
                 self.balance = record.credits_remaining
+            if record.rate_limit is not None:
+                self.rate_limit = min(self.rate_limit or record.rate_limit, record.rate_limit)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from hashtag_tracker.collection.ports import CreditStore, SlotStore
@@ -69,6 +69,7 @@ class RateLimiter:
     ) -> None:
         self._store = store
         self._policy = policy
+        self._configured = policy.limit_per_window
         self._wall_ms = wall_ms
         self._sleep = sleep
         self._observed: int | None = None
@@ -78,6 +79,20 @@ class RateLimiter:
         self.late_slots = 0
         self._returned_ms: int | None = None
         self._work_ms: float | None = None  # moving average of the time between calls
+
+    @property
+    def limit(self) -> int:
+        """Calls per window this limiter allows now."""
+        return self._policy.limit_per_window
+
+    def follow_header(self, reported: int) -> bool:
+        """Pace at the lower of the setting and the limit the provider reported
+        (X-RateLimit-Limit); True when that changed the pace."""
+        limit = max(1, min(self._configured, reported))
+        if limit == self._policy.limit_per_window:
+            return False
+        self._policy = replace(self._policy, limit_per_window=limit)
+        return True
 
     def acquire(self, max_wait_seconds: float, block: int = 1) -> None:
         """Block until this caller owns a call slot, or raise NoCapacityError.

@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from hashtag_tracker.models.bookkeeping import ClaimAnswer, SlotAnswer
 from hashtag_tracker.models.hashtag import ScanResult
+from hashtag_tracker.models.plan import InFlight, PlanEntry, TickFigures
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 
@@ -27,6 +28,33 @@ class MessageQueue(Protocol):
     """The fetch queue: the scheduler's fan-out and the worker's deferrals."""
 
     def send_bodies(self, bodies: list[str], delay_seconds: int = 0) -> int: ...
+
+
+class QueueDepth(Protocol):
+    def depth(self) -> int:
+        """Messages queued, in flight or delayed (approximate, as SQS counts them)."""
+        ...
+
+
+class PlanBook(Protocol):
+    """The polling plan as a tick reads it: a bounded number of requests for every tag."""
+
+    def read_all(self) -> dict[str, PlanEntry]: ...
+
+    def in_flight(self) -> dict[str, InFlight]: ...
+
+    def mark_in_flight(self, hashtags: Sequence[str], tick: datetime, until: datetime) -> None: ...
+
+    def tick_figures(self, month: str) -> TickFigures: ...
+
+
+class PlanRecords(Protocol):
+    """What the worker writes of the plan: each reading's next plan, and the rate limit the
+    provider's headers reported."""
+
+    def put_entries(self, entries: Sequence[PlanEntry]) -> None: ...
+
+    def save_header_limit(self, limit: int, now: datetime) -> None: ...
 
 
 class FetchClaimStore(Protocol):

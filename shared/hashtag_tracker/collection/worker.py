@@ -16,6 +16,7 @@ from hashtag_tracker.clock import Clock, to_iso
 from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.meter import CallMeter
 from hashtag_tracker.collection.pacing import BudgetExhaustedError, CreditBudget, NoCapacityError
+from hashtag_tracker.collection.planner import Reading, bounds_for, next_plan
 from hashtag_tracker.collection.policy import (
     COMMENT_PAGE_SIZE,
     VIDEO_PAGE_SIZE,
@@ -31,10 +32,12 @@ from hashtag_tracker.collection.ports import (
     Ledger,
     MessageQueue,
     Notices,
+    PlanRecords,
     Snapshots,
 )
 from hashtag_tracker.collection.sample import sample_stats, sentiment_shares
 from hashtag_tracker.models.hashtag import TrackedHashtag
+from hashtag_tracker.models.plan import PlanEntry
 from hashtag_tracker.models.snapshot import SentimentShares, Snapshot, SnapshotStatus
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo, bound_creator, bound_video
 from hashtag_tracker.observability import logger, metrics
@@ -95,6 +98,12 @@ class WorkerDeps:
     claims: FetchClaims | None = None
     # Carries credits of deliveries that wrote no snapshot to the one that does; None = off.
     carry: CarriedCredits | None = None
+    # The adaptive planner's next plan per reading is kept (README, "Polling"); None = off.
+    plans: PlanRecords | None = None
+    # Every tag polled at exactly this interval (hours); None: the adaptive bounds.
+    fixed_interval_hours: float | None = None
+    # Paces at the limit the provider reported (X-RateLimit-Limit); True when that changed it.
+    follow_rate_limit: Callable[[int], bool] | None = None
 
 
 @dataclass
@@ -105,6 +114,9 @@ class CollectResult:
     reason: str | None = None
     new_videos: int = 0
     counts_decreased: bool = False
+    # The reading stored (or found) for the cycle, and the tag's plan after it.
+    snapshot: Snapshot | None = None
+    plan: PlanEntry | None = None
 
 
 def _missing(message: FetchMessage, now: datetime, reason: str, credits: int) -> Snapshot:
@@ -243,15 +255,36 @@ class _Collector:
 
 
 def collect(message: FetchMessage, receive_count: int, deps: WorkerDeps) -> CollectResult:
-    """Collect one hashtag for one cycle. Raises RetryLaterError, FatalRunError, StorageError."""
-    item = message.hashtag
+    """Collect one hashtag for one cycle, and plan its next poll from the reading. Raises
+    RetryLaterError, FatalRunError, StorageError."""
     existing, history = _history(message, deps)
+    result = _collect(message, receive_count, deps, existing, history)
+    if deps.plans is not None and result.snapshot is not None:
+        reading = Reading(
+            result.snapshot,
+            history,
+            sampled=result.snapshot.sample is not None,
+            counts_decreased=result.counts_decreased,
+        )
+        bounds = bounds_for(message.hashtag, deps.fixed_interval_hours)
+        result.plan = next_plan(message.hashtag, reading, message.plan, bounds)
+    return result
+
+
+def _collect(
+    message: FetchMessage,
+    receive_count: int,
+    deps: WorkerDeps,
+    existing: Snapshot | None,
+    history: list[Snapshot],
+) -> CollectResult:
+    item = message.hashtag
     if existing is not None:
         # A redelivery: no API call; re-run the alerts, whose store makes them exactly-once,
         # so a publish that failed after the snapshot was written is not lost.
         if deps.alerts is not None and existing.usable:
             deps.alerts(item, existing, history)
-        return CollectResult(Outcome.DUPLICATE)
+        return CollectResult(Outcome.DUPLICATE, snapshot=existing)
     now = deps.clock.now()
     if deps.claims is None:
         return _collect_claimed(message, receive_count, deps, now, history)
@@ -337,12 +370,14 @@ def _record_missing(
 ) -> CollectResult:
     """A `missing` reading; its credits are all the cycle spent (earlier deliveries too)."""
     stored = c.cycle_credits if c else 0
-    deps.snapshots.put(_missing(message, now, reason, stored), deps.retention)
+    snapshot = _missing(message, now, reason, stored)
+    deps.snapshots.put(snapshot, deps.retention)
     return CollectResult(
         Outcome.MISSING,
         credits=c.credits if c else 0,
         calls=c.calls if c else 0,
         reason=reason,
+        snapshot=snapshot,
     )
 
 
@@ -439,7 +474,7 @@ def _record_suspect(
         credits=c.cycle_credits,
     )
     deps.snapshots.put(snapshot, deps.retention)
-    return CollectResult(Outcome.SUSPECT, c.credits, c.calls, reason)
+    return CollectResult(Outcome.SUSPECT, c.credits, c.calls, reason, snapshot=snapshot)
 
 
 def _sample(
@@ -452,13 +487,18 @@ def _sample(
     """Videos and comment sentiment when the policy says they are due; best effort."""
     videos: list[Video] = []
     sentiment = None
+    allowed = message.page_calls  # what the planner budgeted; None: the policy alone
     pages = video_pages_due(deps.policy, message.hashtag.kind, message.cycle, stats.videos, history)
+    if allowed is not None and pages > allowed:
+        pages = 0
     try:
         if pages:
             videos = c.videos(stats.hashtag_id, pages)
         how_many = comments_due(
             deps.policy, message.hashtag.kind, message.cycle, history, fetched_videos=bool(videos)
         )
+        if allowed is not None:
+            how_many = min(how_many, max(0, allowed - pages))
         if how_many:
             sentiment = sentiment_shares(c.comment_texts(videos, how_many))
     except AuthError as exc:
@@ -495,4 +535,4 @@ def _record_snapshot(
     if written and deps.alerts is not None:
         deps.alerts(item, snapshot, history)
     outcome = Outcome.WRITTEN if written else Outcome.DUPLICATE
-    return CollectResult(outcome, c.credits, c.calls, new_videos=new_videos)
+    return CollectResult(outcome, c.credits, c.calls, new_videos=new_videos, snapshot=snapshot)

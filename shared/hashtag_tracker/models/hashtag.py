@@ -94,6 +94,14 @@ class Thresholds(Record, frozen=True, kw_only=True, forbid_unknown_fields=True):
     condition_cooldown_hours: Annotated[int, Meta(ge=1, le=24 * 30)] = 168
     # A spike this many times bigger escalates once.
     escalation_factor: Annotated[float, Meta(ge=1.1, le=100)] = 2.0
+    # Polling interval bounds in hours; None: the kind's default (README, "Polling").
+    min_interval_hours: Annotated[float, Meta(ge=0.25, le=168)] | None = None
+    max_interval_hours: Annotated[float, Meta(ge=0.25, le=168)] | None = None
+
+    def __post_init__(self) -> None:
+        low, high = self.min_interval_hours, self.max_interval_hours
+        if low is not None and high is not None and high < low:
+            raise ValueError(f"max_interval_hours {high:g} is below min_interval_hours {low:g}")
 
 
 # Characters a campaign may not hold: controls (a line break forges a row in `list` and in

@@ -12,6 +12,11 @@ from enum import StrEnum
 
 from hashtag_tracker.rules.alert import Alert
 
+# An escalation must come from a reading at least this far from the alerted one: its 6-hour
+# window then no longer overlaps the alerted window, so it is a bigger moment, not the same
+# moment read again an hour later (hourly polls of a hot tag, README "Polling").
+ESCALATION_GAP = timedelta(hours=6)
+
 
 class ClaimOutcome(StrEnum):
     NEW = "new"  # first alert of its window, outside any cooldown: publish
@@ -43,7 +48,7 @@ def decide(state: CooldownState | None, alert: Alert) -> tuple[ClaimOutcome, Coo
     """The outcome for `alert` given its rule's cooldown state, and the state to write.
 
     Returns (NEW, None) for rules without a cooldown (milestones): their window key alone
-    makes them once-only. COOLDOWN writes nothing.
+    makes them once-only. COOLDOWN writes the state only to raise its peak magnitude.
     """
     if alert.cooldown_hours == 0:
         return ClaimOutcome.NEW, None
@@ -59,11 +64,20 @@ def decide(state: CooldownState | None, alert: Alert) -> tuple[ClaimOutcome, Coo
         return ClaimOutcome.NEW, CooldownState(
             alert.key, alert.at, alert.magnitude, escalated=False, version=version
         )
-    if not state.escalated and alert.magnitude >= state.magnitude * alert.escalation_factor:
+    apart = abs(alert.at - state.last_at) >= ESCALATION_GAP
+    if (
+        apart
+        and not state.escalated
+        and alert.magnitude >= state.magnitude * alert.escalation_factor
+    ):
         # The cooldown keeps running from the first alert: one escalation, then quiet.
         return ClaimOutcome.ESCALATION, replace(
             state, last_key=alert.key, magnitude=alert.magnitude, escalated=True, version=version
         )
+    if not state.escalated and alert.magnitude > state.magnitude:
+        # The same moment read again, stronger: remember its peak, so only a spike this many
+        # times bigger than anything seen of it escalates (hourly polls of a hot tag).
+        return ClaimOutcome.COOLDOWN, replace(state, magnitude=alert.magnitude, version=version)
     return ClaimOutcome.COOLDOWN, None
 
 

@@ -18,6 +18,7 @@ from hashtag_tracker.rules.alert import Alert, AlertRule, Severity, format_numbe
 from hashtag_tracker.rules.growth import (
     DAY_TOLERANCE,
     DAY_WINDOW,
+    VIRAL_SHORTER,
     VIRAL_TOLERANCE,
     VIRAL_WINDOW,
     WindowGrowth,
@@ -280,7 +281,7 @@ def assess(hashtag: TrackedHashtag, snapshot: Snapshot, history: Sequence[Snapsh
     if not snapshot.usable:
         # Missing and suspect snapshots never raise alerts, in either direction.
         return Assessment([], ())
-    six_hours = window_growth(snapshot, history, VIRAL_WINDOW, VIRAL_TOLERANCE)
+    six_hours = window_growth(snapshot, history, VIRAL_WINDOW, VIRAL_TOLERANCE, VIRAL_SHORTER)
     day = window_growth(snapshot, history, DAY_WINDOW, DAY_TOLERANCE)
     alerts: list[Alert] = []
     found = viral(hashtag, snapshot, six_hours)

@@ -14,6 +14,11 @@ DAY_WINDOW = timedelta(hours=24)
 # tolerated for the day window; irregular cycles (4 h, 8 h) still find a base for 6 h.
 VIRAL_TOLERANCE = timedelta(hours=2)
 DAY_TOLERANCE = timedelta(hours=6)
+# The viral window may be shorter, down to 2 h, when no reading is near its start (a tag
+# whose interval just tightened from 6 or 12 h to 1 h): fewer hours only understate growth
+# against the 6-hour thresholds, so it never makes a false alert. The day window never is:
+# its low-activity rule would read a short window as a quiet day.
+VIRAL_SHORTER = timedelta(hours=4)
 COUNTERS = ("views", "videos")
 
 
@@ -73,18 +78,28 @@ def usable_before(snapshot: Snapshot, history: Sequence[Snapshot]) -> list[Snaps
 
 
 def find_base(
-    snapshot: Snapshot, history: Sequence[Snapshot], window: timedelta, tolerance: timedelta
+    snapshot: Snapshot,
+    history: Sequence[Snapshot],
+    window: timedelta,
+    tolerance: timedelta,
+    shorter: timedelta = timedelta(0),
 ) -> Snapshot | None:
-    """The nearest usable snapshot at or before cycle − window, no earlier than − tolerance.
+    """The usable snapshot nearest cycle − window: at most `tolerance` before it, or at most
+    `shorter` after it (a shorter window, which only understates growth); None when none is
+    that near. The earlier one wins a tie.
 
     Cycle times (aligned to the schedule) choose the base, not `taken_at`, so a worker that
     ran a few minutes late does not push the base out of the window.
     """
     target = snapshot.cycle - window
     candidates = [
-        s for s in usable_before(snapshot, history) if target - tolerance <= s.cycle <= target
+        s
+        for s in usable_before(snapshot, history)
+        if target - tolerance <= s.cycle <= target + shorter
     ]
-    return candidates[-1] if candidates else None
+    if not candidates:
+        return None
+    return min(candidates, key=lambda s: (abs(s.cycle - target), s.cycle > target))
 
 
 def _high_water(history: Sequence[Snapshot], until: datetime, counter: str) -> int:
@@ -99,11 +114,12 @@ def window_growth(
     history: Sequence[Snapshot],
     window: timedelta,
     tolerance: timedelta,
+    shorter: timedelta = timedelta(0),
 ) -> WindowGrowth | None:
     """Growth of `snapshot` over `window`; None when it is unusable or there is no base."""
     if not snapshot.usable or snapshot.views is None or snapshot.videos is None:
         return None
-    base = find_base(snapshot, history, window, tolerance)
+    base = find_base(snapshot, history, window, tolerance, shorter)
     if base is None:
         return None
     earlier = usable_before(snapshot, history)

@@ -72,6 +72,9 @@ class CallRecord(Record, frozen=True):
     # The balance the answer's envelope reported (`credits_remaining`); None when it did not
     # say, or said something that is not a non-negative integer. Never invented.
     credits_remaining: int | None = None
+    # The plan's limit the answer's X-RateLimit-Limit header said (calls per the plan's
+    # window); None when absent or not a positive integer.
+    rate_limit: int | None = None
 
     @property
     def succeeded(self) -> bool:

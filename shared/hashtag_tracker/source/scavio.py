@@ -149,6 +149,15 @@ def retry_after_seconds(headers: Mapping[str, str], now_unix: float) -> float | 
     return max(0.0, when.timestamp() - now_unix)
 
 
+def header_limit(headers: Mapping[str, str]) -> int | None:
+    """The plan's limit from X-RateLimit-Limit: a positive whole number, else None."""
+    value = headers.get("X-RateLimit-Limit")
+    if value is None:
+        return None
+    text = str(value).strip()
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 10**7 else None
+
+
 def reset_seconds(headers: Mapping[str, str], now_unix: float) -> float | None:
     """Seconds until X-RateLimit-Reset (unix time); None when absent or unreadable, 0 when
     already past (clock skew between the API and us)."""
@@ -238,6 +247,7 @@ class ScavioProvider(Provider):
         self._remaining = remaining_seconds
         self._before_call = before_call
         self._on_call = on_call
+        self._header_limit: int | None = None
         self._sleep = sleep
         self._jitter = jitter or (rng or random.Random()).random
         self._backoff_base = backoff_base
@@ -330,8 +340,10 @@ class ScavioProvider(Provider):
         except (TransportTimeout, TransportError) as exc:
             timed_out = isinstance(exc, TransportTimeout)
             reason = "timed out" if timed_out else f"connection failed ({exc})"
+            self._header_limit = None
             self._record(endpoint, None, None, started, reason, lost=exc.sent)
             raise _Retryable(reason, None) from None
+        self._header_limit = header_limit(answer.headers)
         body = _json_body(answer.text)
         balance = _credits_remaining(body)
         credits: int | None = None
@@ -433,6 +445,7 @@ class ScavioProvider(Provider):
                     error,
                     answer_lost=lost,
                     credits_remaining=balance,
+                    rate_limit=self._header_limit,
                 )
             )
 

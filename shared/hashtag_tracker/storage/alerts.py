@@ -18,7 +18,7 @@ from hashtag_tracker.clock import from_iso, to_iso
 from hashtag_tracker.rules.alert import Alert, AlertRule
 from hashtag_tracker.rules.cooldown import Claim, ClaimOutcome, CooldownState, decide
 from hashtag_tracker.storage.aws_errors import TRANSACTION_CANCELED, storage_errors
-from hashtag_tracker.storage.dynamo import dynamodb_client
+from hashtag_tracker.storage.dynamo import deserialize_item, dynamodb_client
 from hashtag_tracker.storage.errors import StorageError
 from hashtag_tracker.storage.topic import SnsTopic, ascii_subject, string_attributes
 
@@ -144,6 +144,8 @@ class DynamoAlertStore:
         previous = _cooldown_from_item(cooldown_item) if cooldown_item else None
         outcome, written = decide(previous, alert)
         if not outcome.publish:
+            if written is not None and not self._raise_peak(alert, written, previous):
+                return None  # another writer changed the cooldown: decide again
             return Claim(alert, outcome, previous=previous)
         token = uuid.uuid4().hex
         ttl = MILESTONE_RECORD_TTL if alert.rule is AlertRule.MILESTONE else WINDOW_RECORD_TTL
@@ -174,6 +176,17 @@ class DynamoAlertStore:
         if lost:
             return None  # decide again from fresh reads
         return Claim(alert, outcome, token=token, previous=previous, written=written)
+
+    def _raise_peak(
+        self, alert: Alert, state: CooldownState, expected: CooldownState | None
+    ) -> bool:
+        """Keep a suppressed alert's higher magnitude on the cooldown; False if it raced."""
+        items: list[Any] = [self._cooldown_put(alert, state, expected)]
+        with storage_errors(
+            _claiming(alert), on_condition=_lost_race, codes=(TRANSACTION_CANCELED,)
+        ) as lost:
+            self._client.transact_write_items(TransactItems=items)
+        return not lost
 
     def _cooldown_put(
         self, alert: Alert, state: CooldownState, expected: CooldownState | None
@@ -270,6 +283,37 @@ class DynamoAlertStore:
             return {"Delete": {"TableName": self.table_name, "Key": key, **condition}}
         item = _cooldown_item(_cooldown_sk(claim.alert), claim.previous, claim.alert.cooldown_hours)
         return {"Put": {"TableName": self.table_name, "Item": item, **condition}}
+
+    # -- the CLI's view (read-only) ----------------------------------------------------
+
+    def records_of(self, hashtag: str, since: datetime | None = None) -> list[dict[str, Any]]:
+        """The delivery records of one hashtag's alerts (event time `at` >= `since`), oldest
+        first, as plain values without the claim token: one key query on the alert partition
+        (sort keys begin with the hashtag and '#', which no normalised hashtag contains)."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": ALERT_PK},
+                ":prefix": {"S": f"{hashtag}#"},
+            },
+        }
+        if since is not None:
+            # ISO texts in UTC (to_iso) sort as the times they name.
+            query["FilterExpression"] = "#at >= :since"
+            query["ExpressionAttributeNames"] = {"#at": "at"}
+            query["ExpressionAttributeValues"][":since"] = {"S": to_iso(since)}
+        records: list[dict[str, Any]] = []
+        paginator = self._client.get_paginator("query")
+        with storage_errors(f"querying alert records of {hashtag!r}"):
+            for page in paginator.paginate(**query):
+                for raw in page.get("Items", []):
+                    record = deserialize_item(raw)
+                    record.pop("token", None)
+                    record["key"] = record.pop("sk", "")
+                    record.pop("pk", None)
+                    records.append(record)
+        return sorted(records, key=lambda r: (str(r.get("at", "")), str(r["key"])))
 
 
 # -- SNS ------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -12,11 +13,13 @@ from botocore.config import Config
 
 from hashtag_tracker.models.codec import plain_numbers
 from hashtag_tracker.storage.aws_errors import error_code, storage_errors
+from hashtag_tracker.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 __all__ = [
+    "batch_put",
     "conditional_write",
     "deserialize_item",
     "dynamodb_client",
@@ -72,3 +75,35 @@ def conditional_write(what: str, write: Callable[[], object]) -> bool:
     with storage_errors(what, on_condition=True) as refused:
         write()
     return not refused
+
+
+# DynamoDB's most items per BatchWriteItem, and how often unprocessed ones are sent again.
+WRITE_BATCH = 25
+UNPROCESSED_ATTEMPTS = 6
+
+
+def batch_put(
+    client: DynamoDBClient,
+    table: str,
+    items: Sequence[Mapping[str, Any]],
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Put `items` (plain dicts) in batches of 25, resending what DynamoDB left unprocessed
+    with a short backoff; StorageError naming `what` when some are still left."""
+    for start in range(0, len(items), WRITE_BATCH):
+        request: Any = {
+            table: [
+                {"PutRequest": {"Item": serialize_item(item)}}
+                for item in items[start : start + WRITE_BATCH]
+            ]
+        }
+        with storage_errors(what):
+            for attempt in range(UNPROCESSED_ATTEMPTS):
+                answer = client.batch_write_item(RequestItems=request)
+                request = answer.get("UnprocessedItems") or {}
+                if not request:
+                    break
+                sleep(min(1.0, 0.05 * 2**attempt))
+        if request:
+            raise StorageError(f"{what} left items unprocessed")

@@ -50,3 +50,17 @@ class SqsFetchQueue:
                     f"{len(pending)} message(s) could not be sent to the fetch queue"
                 )
         return sent
+
+    def depth(self) -> int:
+        """Messages waiting, in flight and delayed (SQS's approximate counts): one request."""
+        with storage_errors("reading the fetch queue's depth"):
+            answer = self._client.get_queue_attributes(
+                QueueUrl=self.queue_url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
+            )
+        values = answer.get("Attributes", {}).values()
+        return sum(int(value) for value in values if value.isdigit())

@@ -31,15 +31,18 @@ from hashtag_tracker.models.video import (
 )
 from hashtag_tracker.observability import logger
 from hashtag_tracker.storage.aws_errors import storage_errors
-from hashtag_tracker.storage.dynamo import deserialize_item, dynamodb_client, serialize_item
+from hashtag_tracker.storage.dynamo import (
+    UNPROCESSED_ATTEMPTS,
+    batch_put,
+    deserialize_item,
+    dynamodb_client,
+)
 from hashtag_tracker.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 GET_BATCH = 100
-WRITE_BATCH = 25
-_UNPROCESSED_ATTEMPTS = 6
 SUMMARY_SK = "summary"
 FIRST_SEEN_INDEX = "ByFirstSeen"
 DESCRIPTION_LIMIT = DESCRIPTION_CHARS
@@ -123,7 +126,7 @@ class DynamoVideoLedger:
             request: Any = {
                 self.table_name: {"Keys": keys, "ProjectionExpression": "sk, first_seen"}
             }
-            for attempt in range(_UNPROCESSED_ATTEMPTS):
+            for attempt in range(UNPROCESSED_ATTEMPTS):
                 answer = self._client.batch_get_item(RequestItems=request)
                 for raw in answer.get("Responses", {}).get(self.table_name, []):
                     found[raw["sk"]["S"]] = from_iso(raw["first_seen"]["S"])
@@ -136,21 +139,7 @@ class DynamoVideoLedger:
         return found
 
     def _write(self, items: Sequence[dict[str, Any]]) -> None:
-        for start in range(0, len(items), WRITE_BATCH):
-            request: Any = {
-                self.table_name: [
-                    {"PutRequest": {"Item": serialize_item(item)}}
-                    for item in items[start : start + WRITE_BATCH]
-                ]
-            }
-            for attempt in range(_UNPROCESSED_ATTEMPTS):
-                answer = self._client.batch_write_item(RequestItems=request)
-                request = answer.get("UnprocessedItems") or {}
-                if not request:
-                    break
-                self._sleep(min(1.0, 0.05 * 2**attempt))
-            if request:
-                raise StorageError("ledger write left items unprocessed")
+        batch_put(self._client, self.table_name, items, "ledger write", self._sleep)
 
     def upsert(
         self,

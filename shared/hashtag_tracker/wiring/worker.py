@@ -22,6 +22,7 @@ from hashtag_tracker.observability import logger
 from hashtag_tracker.source.http import Urllib3Transport
 from hashtag_tracker.source.scavio import ScavioProvider, plan_slot_seconds
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
+from hashtag_tracker.storage.plan import DynamoPlanStore
 from hashtag_tracker.storage.queue import SqsFetchQueue
 from hashtag_tracker.storage.secrets import load_api_key
 from hashtag_tracker.storage.snapshots import DynamoSnapshotStore
@@ -47,6 +48,7 @@ class WorkerContainer:
     hashtags: DynamoHashtagStore
     queue: SqsFetchQueue
     topic: SnsNoticeTopic
+    plans: DynamoPlanStore
     limiter: RateLimiter
     transport: Urllib3Transport
     alerts: AlertHook | None
@@ -74,9 +76,7 @@ class WorkerContainer:
             on_call=meter.record,
             transport=self.transport,
             # A 429 waits at least one slot of the plan, never retries at once.
-            min_429_wait=plan_slot_seconds(
-                config.rate_limit_per_minute, config.rate_window_seconds
-            ),
+            min_429_wait=plan_slot_seconds(limiter.limit, config.rate_window_seconds),
             **self.provider_options,
         )
         return WorkerDeps(
@@ -99,6 +99,9 @@ class WorkerContainer:
             # Each invocation owns its claims: a fresh id, never shared with a redelivery's.
             claims=BatchClaims(self.state, owner=uuid.uuid4().hex),
             carry=self.state,
+            plans=self.plans,
+            fixed_interval_hours=config.fixed_hours,
+            follow_rate_limit=limiter.follow_header,
         )
 
 
@@ -135,8 +138,9 @@ def make_worker_container(
         hashtags=DynamoHashtagStore(settings.hashtags_table),
         queue=SqsFetchQueue(settings.fetch_queue_url),
         topic=SnsNoticeTopic(settings.alert_topic_arn),
+        plans=DynamoPlanStore(settings.state_table),
         limiter=RateLimiter(
-            state, PacingPolicy(settings.rate_limit_per_minute, settings.rate_window_seconds)
+            state, PacingPolicy(settings.rate_per_minute, settings.rate_window_seconds)
         ),
         transport=Urllib3Transport(),
         alerts=alerts(settings, clock),

@@ -4,9 +4,10 @@
     make demo ARGS="--days 7 --hashtags 20 --rate-limit 5 --seed 3"
 
 Provisions the stack from template.yaml in moto server, starts the TikTok simulator, seeds the
-tracked hashtags through the CLI, runs every 6-hourly collection cycle and every Monday
-report through the real handlers, prints each alert as it fires, and ends with a summary
-table and the paths of the reports it wrote. Exits non-zero, naming the stage, on failure.
+tracked hashtags through the CLI, runs every hourly tick of the schedule (the planner sends
+the tags that are due) and every Monday report through the real handlers, prints each alert
+as it fires and each change of a tag's polling interval, and ends with a summary table and
+the paths of the reports it wrote. Exits non-zero, naming the stage, on failure.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class RunRecord:
     rows: list[dict[str, Any]] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
     cycles: int = 0
+    polls: int = 0
+    cadence_changes: int = 0
     seconds: float = 0.0
 
 
@@ -114,6 +117,30 @@ def alert_line(alert: Published, when: datetime) -> str:
         f"[dim]{when:%a %d %b %H:%M}[/] [{colour}]{alert.rule or 'notice':<20}[/] "
         f"#{tag:<14} {alert.subject}"
     )
+
+
+class CadenceWatch:
+    """Reads the polling plan after each tick and words each change of a tag's interval."""
+
+    def __init__(self, session: LocalSession) -> None:
+        from hashtag_tracker.storage.plan import DynamoPlanStore
+
+        self._store = DynamoPlanStore(session.info.outputs["StateTableName"])
+        self._intervals: dict[str, float] = {}
+
+    def changes(self, when: datetime) -> list[str]:
+        lines = []
+        for name, entry in sorted(self._store.read_all().items()):
+            before = self._intervals.get(name)
+            self._intervals[name] = entry.interval_hours
+            if before is None or before == entry.interval_hours:
+                continue
+            arrow = "[green]↑[/]" if entry.interval_hours < before else "[dim]↓[/]"
+            lines.append(
+                f"[dim]{when:%a %d %b %H:%M}[/] {arrow} [magenta]{'cadence':<20}[/] "
+                f"#{name:<14} every {before:g} h → {entry.interval_hours:g} h ({entry.reason})"
+            )
+        return lines
 
 
 def download_reports(session: LocalSession, out: Path) -> list[Path]:
@@ -220,16 +247,21 @@ def _simulate(session: LocalSession, args: argparse.Namespace, console: Any) -> 
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} cycles"),
+        TextColumn("{task.completed}/{task.total} ticks"),
         TimeElapsedColumn(),
     )
+    cadence = CadenceWatch(session)
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("simulated time", total=len(times))
         for when in times:
             progress.update(task, description=f"{when:%a %d %b %H:%M}")
-            with _stage(f"the collection cycle at {when:%Y-%m-%d %H:%M}"):
+            with _stage(f"the collection tick at {when:%Y-%m-%d %H:%M}"):
                 fired = session.run_cycle(when)
             record.cycles += 1
+            record.polls += int(session.runner.last_fan_out.get("sent", 0))
+            for line in cadence.changes(when):
+                record.cadence_changes += 1
+                progress.console.print(line)
             if session.is_report_time(when) and when >= scenario.start + timedelta(days=7):
                 with _stage(f"the weekly report of {when:%Y-%m-%d}"):
                     result, reported = session.run_report(when)
@@ -256,7 +288,9 @@ def _simulate(session: LocalSession, args: argparse.Namespace, console: Any) -> 
 def _print_summary(console: Any, args: argparse.Namespace, record: RunRecord) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{args.days:g} simulated days, {record.cycles} cycles")
+    table = Table(
+        title=f"{args.days:g} simulated days, {record.cycles} hourly ticks, {record.polls} polls"
+    )
     left = ("hashtag", "what it shows")
     for column in (*left, "views", "WoW", "alerts", "credits", "missing"):
         table.add_column(column, justify="left" if column in left else "right")
@@ -275,6 +309,10 @@ def _print_summary(console: Any, args: argparse.Namespace, record: RunRecord) ->
     console.print(table)
     totals = record.totals
     credits = sum(r["credits"] for r in record.rows)
+    console.print(
+        f"Polling: {record.polls} polls in {record.cycles} ticks; "
+        f"{record.cadence_changes} changes of a tag's interval (README, 'Polling')."
+    )
     console.print(
         f"Alerts: {len(record.alerts)} published, {totals['slack']} posted to Slack (loopback). "
         f"Credits: {credits} (${credits * 0.005:.2f}); simulator charged {totals['charged']}, "
@@ -303,7 +341,7 @@ def _run_scavio(args: argparse.Namespace, console: Any) -> int:
     if not args.hashtag:
         console.print("[red]--provider scavio needs --hashtag TAG (repeatable).[/]")
         return 2
-    from hashtag_tracker.clock import SystemClock, cycle_start
+    from hashtag_tracker.clock import SystemClock, tick_start
     from hashtag_tracker.models.hashtag import InvalidHashtagError, normalise_hashtag
     from hashtag_tracker_tools.local.runner import LocalRunner
     from hashtag_tracker_tools.local.session import API_KEY_SECRET
@@ -341,7 +379,7 @@ def _run_scavio(args: argparse.Namespace, console: Any) -> int:
                 runner.tick_collection(now)
                 runner.drain_fetch_queue(max_wait_seconds=600)
                 alerts = runner.drain_alerts(notify=False)
-            _print_polled(console, info, names, cycle_start(now, 6), alerts)
+            _print_polled(console, info, names, tick_start(now, 60), alerts)
     return 0
 
 

@@ -221,6 +221,8 @@ class LocalRunner:
         self._deps_factories = dict(deps or {})
         self._deps: dict[str, object] = {}
         self.handlers: dict[str, ModuleType] = {}
+        # The scheduler's answer at the last tick (sent, due, carried ...).
+        self.last_fan_out: dict[str, Any] = {}
         self._sqs = boto3.client("sqs")
         self.fetch_queue_url = info.outputs["FetchQueueUrl"]
         self.dlq_url = info.outputs["FetchDLQUrl"]
@@ -334,6 +336,7 @@ class LocalRunner:
         result: dict[str, Any] = self.invoke(
             "scheduler", scheduled_event(when, "CollectionSchedule"), timeout=300
         )
+        self.last_fan_out = result
         return result
 
     def _queue_counts(self, url: str) -> tuple[int, int, int]:
@@ -480,6 +483,10 @@ class LocalRunner:
         return bool(self._env.get("SLACK_WEBHOOK_SECRET"))
 
     # -- the weekly report -------------------------------------------------------------
+
+    def make_digest(self, when: datetime) -> Any:
+        """The daily digest's schedule fires at `when` (DailyDigestSchedule)."""
+        return self.invoke("report", {"digest": True, "time": to_iso(when)})
 
     def make_report(self, when: datetime) -> Any:
         return self.invoke("report", scheduled_event(when, "WeeklyReport"))

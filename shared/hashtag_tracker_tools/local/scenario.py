@@ -65,9 +65,25 @@ SUMMER_DROP = Profile(
 )
 
 
+# A launch that warms up over half a day on day 5: its rate ramps up logistically, so the
+# planner tightens its interval step by step before the viral rule is met.
+SLOW_BURN = Profile(
+    ProfileKind.VIRAL,
+    base_videos=600,
+    base_views=2_000_000,
+    rate=2.0,
+    spike_at_hours=4 * 24 + 7.5,
+    spike_rate=90.0,
+    spike_tau=16.0,
+    spike_ramp_hours=10.0,
+    creators=45,
+)
+
+
 def default_scenario(extra_hashtags: int = 0, start: datetime = DEFAULT_START) -> Scenario:
     """The README's demo: a brand campaign with a viral moment and its competitors, a steady
-    trend tag, a campaign that dies, a tag whose fetches fail for a day, one invalid item."""
+    trend tag, a campaign that dies, a launch that heats up gradually, a tag whose fetches
+    fail for a day, one invalid item."""
     p = DEFAULT_PROFILES
     tracked = [
         Tracked("trybrandx", "campaign", "BrandX", p["trybrandx"], "brand campaign, goes viral"),
@@ -76,6 +92,7 @@ def default_scenario(extra_hashtags: int = 0, start: datetime = DEFAULT_START) -
         Tracked("steadytag", "trend", None, p["steadytag"], "category trend, steady"),
         Tracked("viraltag", "trend", None, p["viraltag"], "trend with a spike"),
         Tracked("summerdrop", "campaign", "SummerDrop", SUMMER_DROP, "campaign that dies"),
+        Tracked("slowburn", "campaign", "Growth", SLOW_BURN, "launch that heats up gradually"),
         Tracked("growingtag", "campaign", "Growth", p["growingtag"], "fetches fail for a day"),
     ]
     tracked.extend(

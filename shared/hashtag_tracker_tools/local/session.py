@@ -222,8 +222,9 @@ class LocalSession:
 
     # -- time ------------------------------------------------------------------------
 
-    def cycle_times(self, days: float, cycle_hours: int = 6) -> Iterator[datetime]:
-        step = timedelta(hours=cycle_hours)
+    def cycle_times(self, days: float, tick_minutes: int = 60) -> Iterator[datetime]:
+        """The schedule's ticks over `days` (hourly, the template's default TickMinutes)."""
+        step = timedelta(minutes=tick_minutes)
         when = self.scenario.start
         end = self.scenario.start + timedelta(days=days)
         while when < end:
@@ -245,9 +246,10 @@ class LocalSession:
         return self.runner.drain_alerts()
 
     @staticmethod
-    def is_report_time(when: datetime, cycle_hours: int = 6) -> bool:
-        """The cycle after which the Monday report runs (09:00 UTC falls inside it)."""
-        return when.weekday() == 0 and when.hour <= REPORT_HOUR < when.hour + cycle_hours
+    def is_report_time(when: datetime, tick_minutes: int = 60) -> bool:
+        """The tick after which the Monday report runs (09:00 UTC falls inside it)."""
+        minutes = when.hour * 60 + when.minute
+        return when.weekday() == 0 and minutes <= REPORT_HOUR * 60 < minutes + tick_minutes
 
     def run_report(self, when: datetime) -> tuple[Any, list[Published]]:
         at = when.replace(hour=REPORT_HOUR, minute=0, second=0, microsecond=0)

@@ -124,12 +124,15 @@ class Truth:
     usage_calls: int = 0
     plan: str = DEFAULT_PLAN
     charging: dict[str, bool] = field(default_factory=dict)
+    # When each spiking tag's true counters first met the viral rule (by `now`).
+    viral_times: dict[str, datetime] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "epoch": to_iso(self.epoch),
             "now": to_iso(self.now),
             "spike_times": {k: to_iso(v) for k, v in self.spike_times.items()},
+            "viral_times": {k: to_iso(v) for k, v in self.viral_times.items()},
             "calls": self.calls,
             "answers": {str(k): v for k, v in self.answers.items()},
             "succeeded": self.succeeded,
@@ -308,10 +311,13 @@ class Simulator:
         with self._lock:
             names = sorted(set(self.world.profiles) | self._seen)
             spikes = {n: t for n in names if (t := self.world.spike_time(n)) is not None}
+            now = self.clock.now()
+            virals = {n: t for n in spikes if (t := self.world.viral_time(n, now)) is not None}
             return Truth(
                 epoch=self.world.epoch,
                 now=self.clock.now(),
                 spike_times=spikes,
+                viral_times=virals,
                 calls=dict(self._calls),
                 answers=dict(sorted(self._answers.items())),
                 succeeded=self._succeeded,

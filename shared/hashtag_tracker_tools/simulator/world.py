@@ -41,6 +41,9 @@ class Profile:
     spike_at_hours: float | None = None
     spike_rate: float = 0.0  # extra videos per hour at the spike's peak
     spike_tau: float = 10.0  # hours for the spike to fade by 1/e
+    # 0: the spike starts at full rate (a step). Above 0: its rate grows logistically from
+    # ~0 to full over this many hours (a ramp), then fades with spike_tau.
+    spike_ramp_hours: float = 0.0
     views_per_video: float = 3_000.0
     tail_views_per_hour: float = 2_000.0
     creators: int = 40
@@ -56,9 +59,25 @@ class Profile:
             total = self.rate * h
         total += self.accel * h * h / 2
         if self.spike_at_hours is not None and h > self.spike_at_hours:
-            since = h - self.spike_at_hours
-            total += self.spike_rate * self.spike_tau * (1 - math.exp(-since / self.spike_tau))
+            total += self._spike_videos(h - self.spike_at_hours)
         return total
+
+    def _spike_videos(self, since: float) -> float:
+        """The spike's videos `since` hours after its onset: a step fades at once; a ramp's
+        rate follows a logistic curve (10 % to 90 % over about half the ramp) to full at the
+        ramp's end, then fades."""
+        rate, tau, ramp = self.spike_rate, self.spike_tau, self.spike_ramp_hours
+        if ramp <= 0:
+            return rate * tau * (1 - math.exp(-since / tau))
+        k, mid = 8.0 / ramp, ramp / 2
+
+        def ramped(t: float) -> float:  # ∫0^t rate·σ(k(u − mid)) du
+            return rate / k * (_softplus(k * (t - mid)) - _softplus(-k * mid))
+
+        if since <= ramp:
+            return ramped(since)
+        at_peak = rate / (1 + math.exp(-k * (ramp - mid)))
+        return ramped(ramp) + at_peak * tau * (1 - math.exp(-(since - ramp) / tau))
 
     def videos_at(self, hours: float) -> int:
         return self.base_videos + math.floor(self.new_videos(hours))
@@ -130,6 +149,45 @@ DEFAULT_PROFILES: dict[str, Profile] = {
     ),
 }
 DEFAULT_NOT_FOUND = frozenset({"nosuchtag"})
+
+
+def _softplus(x: float) -> float:
+    """ln(1 + e^x), without overflow."""
+    return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
+
+
+# The viral rule's defaults (README, "Thresholds"): the ground truth's moments use them.
+VIRAL_NEW_VIDEOS = 200
+VIRAL_GROWTH_PCT = 50.0
+MIN_PCT_BASE_VIEWS = 10_000
+MIN_PCT_BASE_VIDEOS = 20
+
+
+def meets_viral_rule(profile: Profile, hours: float, window: float = 6.0) -> bool:
+    """Whether the true counters at `hours` meet the viral rule over the `window` hours
+    before (new videos ≥ 200, or views or videos grown ≥ 50 % on a base big enough)."""
+    then = hours - window
+    v0, v1 = profile.videos_at(then), profile.videos_at(hours)
+    w0, w1 = profile.views_at(then), profile.views_at(hours)
+    if v1 - v0 >= VIRAL_NEW_VIDEOS:
+        return True
+    if w0 >= MIN_PCT_BASE_VIEWS and (w1 - w0) * 100 >= VIRAL_GROWTH_PCT * w0:
+        return True
+    return v0 >= MIN_PCT_BASE_VIDEOS and (v1 - v0) * 100 >= VIRAL_GROWTH_PCT * v0
+
+
+def first_viral_moment(
+    profile: Profile, from_hours: float, to_hours: float, step_minutes: float = 5.0
+) -> float | None:
+    """The first time (hours after the epoch, to `step_minutes`) in [from, to] when the
+    true counters meet the viral rule; None if they never do. Detection lag is measured
+    from here, not from the onset."""
+    steps = int((to_hours - from_hours) * 60 / step_minutes)
+    for i in range(steps + 1):
+        h = from_hours + i * step_minutes / 60
+        if meets_viral_rule(profile, h):
+            return h
+    return None
 
 
 def _digest(*parts: object) -> bytes:
@@ -274,6 +332,15 @@ class World:
     def spike_time(self, name: str) -> datetime | None:
         spike = self.profile(name).spike_at_hours
         return None if spike is None else self.epoch + timedelta(hours=spike)
+
+    def viral_time(self, name: str, until: datetime) -> datetime | None:
+        """When the tag's true counters first meet the viral rule after its spike's onset
+        (None: no spike, or not by `until`)."""
+        profile = self.profile(name)
+        if profile.spike_at_hours is None:
+            return None
+        found = first_viral_moment(profile, profile.spike_at_hours, self.hours(until))
+        return None if found is None else self.epoch + timedelta(hours=found)
 
     def video(self, name: str, index: int, when: datetime) -> SimVideo:
         profile = self.profile(name)

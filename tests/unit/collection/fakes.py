@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from hashtag_tracker.clock import to_iso
+from hashtag_tracker.collection.scheduler import TickPorts
 from hashtag_tracker.models.bookkeeping import ClaimAnswer, SlotAnswer
 from hashtag_tracker.models.codec import replace
+from hashtag_tracker.models.hashtag import ScanResult
+from hashtag_tracker.models.plan import InFlight, PlanEntry, TickFigures
 from hashtag_tracker.models.snapshot import Snapshot
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 
@@ -200,3 +203,50 @@ class CurrentHashtags:
 
     def mark_status(self, hashtag: str, status: str) -> None:
         self.marked.append((hashtag, status))
+
+
+class FakePlanBook:
+    """The polling plan in memory (PlanBook and PlanRecords), with the queue's depth."""
+
+    def __init__(self, credits_spent: int = 0, header_limit: int | None = None) -> None:
+        self.entries: dict[str, PlanEntry] = {}
+        self.flights: dict[str, InFlight] = {}
+        self.credits_spent = credits_spent
+        self.header_limit = header_limit
+        self.queued = 0
+        self.reads = 0
+
+    def read_all(self) -> dict[str, PlanEntry]:
+        self.reads += 1
+        return dict(self.entries)
+
+    def in_flight(self) -> dict[str, InFlight]:
+        return dict(self.flights)
+
+    def mark_in_flight(self, hashtags: Sequence[str], tick: datetime, until: datetime) -> None:
+        for name in hashtags:
+            self.flights[name] = InFlight(tick, until)
+
+    def tick_figures(self, month: str) -> TickFigures:
+        return TickFigures(self.credits_spent, self.header_limit)
+
+    def depth(self) -> int:
+        return self.queued
+
+    def put_entries(self, entries: Sequence[PlanEntry]) -> None:
+        for entry in entries:
+            self.entries[entry.hashtag] = entry
+
+    def save_header_limit(self, limit: int, now: datetime) -> None:
+        self.header_limit = limit
+
+
+def tick_ports(
+    items: Iterable[ScanResult],
+    claims: FakeClaims,
+    sink: FakeSink,
+    plans: FakePlanBook | None = None,
+) -> TickPorts:
+    """The scheduler's ports over in-memory fakes (a fresh, empty plan by default)."""
+    book = plans or FakePlanBook()
+    return TickPorts(items=items, claims=claims, sink=sink, plans=book, queue=book)

@@ -1,4 +1,4 @@
-"""Scheduler fan-out: one message per due hashtag, once per cycle, bad items skipped."""
+"""Scheduler fan-out: one message per due hashtag, once per tick, bad items skipped."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ from hashtag_tracker.collection.scheduler import (
     MAX_EVENT_AGE,
     MAX_EVENT_AHEAD,
     SchedulerEventError,
+    TickSettings,
     fan_out,
     tick_time_from_event,
 )
 from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.storage.hashtags import hashtag_to_item
-from tests.unit.collection.fakes import FakeClaims, FakeSink
+from tests.unit.collection.fakes import FakeClaims, FakeSink, tick_ports
 from tests.unit.hashtag_fakes import InMemoryHashtagStore
 
 NOW = datetime(2026, 11, 22, 12, 0, 5, tzinfo=UTC)
+SETTINGS = TickSettings()
 
 
 def _store(*items: dict[str, object]) -> InMemoryHashtagStore:
@@ -42,10 +44,8 @@ def test_one_message_per_due_hashtag_carrying_the_cycle() -> None:
     # When the 12:00 tick fires a few seconds late
     result = fan_out(
         datetime(2026, 11, 22, 12, 0, 3, tzinfo=UTC),
-        cycle_hours=6,
-        items=store.scan(),
-        claims=FakeClaims(),
-        sink=sink,
+        settings=SETTINGS,
+        ports=tick_ports(store.scan(), FakeClaims(), sink),
         now=NOW,
     )
     # Then
@@ -60,8 +60,8 @@ def test_double_fired_schedule_sends_nothing_the_second_time() -> None:
     store = _store({"hashtag": "brand"}, {"hashtag": "rival"})
     claims, sink = FakeClaims(), FakeSink()
     tick = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
-    first = fan_out(tick, cycle_hours=6, items=store.scan(), claims=claims, sink=sink, now=NOW)
-    again = fan_out(tick, cycle_hours=6, items=store.scan(), claims=claims, sink=sink, now=NOW)
+    first = fan_out(tick, settings=SETTINGS, ports=tick_ports(store.scan(), claims, sink), now=NOW)
+    again = fan_out(tick, settings=SETTINGS, ports=tick_ports(store.scan(), claims, sink), now=NOW)
     assert first.sent == 2
     assert not again.claimed and again.sent == 0
     assert len(sink.bodies) == 2
@@ -78,10 +78,12 @@ def test_a_fan_out_that_fails_frees_the_cycle_for_lambdas_retry() -> None:
 
     tick = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
     with pytest.raises(RuntimeError):
-        fan_out(tick, cycle_hours=6, items=store.scan(), claims=claims, sink=BrokenSink(), now=NOW)
+        fan_out(
+            tick, settings=SETTINGS, ports=tick_ports(store.scan(), claims, BrokenSink()), now=NOW
+        )
     # When Lambda retries the event
     sink = FakeSink()
-    retry = fan_out(tick, cycle_hours=6, items=store.scan(), claims=claims, sink=sink, now=NOW)
+    retry = fan_out(tick, settings=SETTINGS, ports=tick_ports(store.scan(), claims, sink), now=NOW)
     # Then the retry fans the cycle out
     assert retry.claimed and retry.sent == 2
 
@@ -91,8 +93,10 @@ def test_thousands_of_items_are_sent_in_chunks() -> None:
     for i in range(2_345):
         store.items[f"tag{i}"] = hashtag_to_item(TrackedHashtag.parse({"hashtag": f"tag{i}"}))
     sink = FakeSink()
+    # A plan and a budget with room for them all in one tick (50 calls a second)
+    settings = TickSettings(rate_per_minute=3000, monthly_budget=10_000_000)
     result = fan_out(
-        NOW, cycle_hours=6, items=store.scan(), claims=FakeClaims(), sink=sink, now=NOW
+        NOW, settings=settings, ports=tick_ports(store.scan(), FakeClaims(), sink), now=NOW
     )
     assert result.sent == 2_345
     assert len({json.loads(b)["hashtag"]["hashtag"] for b in sink.bodies}) == 2_345

@@ -31,7 +31,12 @@ def test_first_alert_is_new_and_starts_the_cooldown() -> None:
 def test_inside_the_cooldown_a_similar_spike_is_suppressed() -> None:
     _, state = decide(None, viral(0, 1.5))
     outcome, written = decide(state, viral(6, 2.9))
-    assert outcome is ClaimOutcome.COOLDOWN and written is None
+    assert outcome is ClaimOutcome.COOLDOWN
+    # Only the peak to beat moves; the alerted key and the cooldown's start stay
+    assert written is not None and written.magnitude == 2.9
+    assert (written.last_key, written.last_at, written.escalated) == (state.last_key, at(0), False)
+    # A weaker one writes nothing
+    assert decide(written, viral(7, 2.0)) == (ClaimOutcome.COOLDOWN, None)
 
 
 def test_a_spike_twice_as_big_escalates_once() -> None:
@@ -73,3 +78,28 @@ def test_the_alert_that_wrote_the_cooldown_can_claim_again_after_release() -> No
 def test_rules_without_cooldown_write_no_state() -> None:
     outcome, state = decide(None, viral(0, 1.0, cooldown=0))
     assert outcome is ClaimOutcome.NEW and state is None
+
+
+def test_hourly_readings_of_the_same_moment_never_escalate() -> None:
+    # Given a viral alert at 1.0 and a hot tag polled every hour after it
+    outcome, state = decide(None, viral(0, 1.0))
+    outcomes = [outcome]
+    # When its magnitude keeps climbing, reading after reading, for a day
+    for hour in range(1, 24):
+        outcome, written = decide(state, viral(hour, 1.0 + 0.5 * hour))
+        outcomes.append(outcome)
+        state = written or state
+    # Then one alert only: each stronger reading raised the peak to beat
+    assert outcomes.count(ClaimOutcome.NEW) == 1
+    assert set(outcomes[1:]) == {ClaimOutcome.COOLDOWN}
+    assert state is not None and state.magnitude == 12.5 and not state.escalated
+
+
+def test_a_second_surge_twice_the_peak_escalates_but_not_within_the_same_window() -> None:
+    _, state = decide(None, viral(0, 1.0))
+    # A reading an hour later at 2.5 is the same moment: its window overlaps the alerted one
+    outcome, raised = decide(state, viral(1, 2.5))
+    assert outcome is ClaimOutcome.COOLDOWN and raised is not None and raised.magnitude == 2.5
+    # Six hours on, a surge at twice that peak is a moment of its own
+    assert decide(raised, viral(6, 4.9))[0] is ClaimOutcome.COOLDOWN
+    assert decide(raised, viral(6, 5.0))[0] is ClaimOutcome.ESCALATION
