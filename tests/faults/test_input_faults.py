@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from hashtag_tracker.clock import ManualClock, to_iso
 from hashtag_tracker.collection.handler import WorkerRun
 from hashtag_tracker.collection.messages import FetchMessage
-from hashtag_tracker.collection.scheduler import SchedulerEventError
+from hashtag_tracker.collection.scheduler import SchedulerEventError, TickSettings
 from hashtag_tracker.collection.sqs import partial_batch_response
 from hashtag_tracker.collection.worker import CollectResult, Outcome
 from hashtag_tracker.models.codec import decode_json
@@ -28,6 +28,7 @@ from hashtag_tracker.models.hashtag import TrackedHashtag
 from hashtag_tracker.observability import logger
 from hashtag_tracker.report.run import make_report
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
+from hashtag_tracker.storage.plan import DynamoPlanStore
 from hashtag_tracker.storage.queue import SqsFetchQueue
 from hashtag_tracker.storage.report_sources import DynamoReportSources
 from hashtag_tracker.storage.reports import LocalReportWriter
@@ -80,10 +81,11 @@ class Stack:
         from functions.scheduler.app import lambda_handler
 
         deps = SchedulerDeps(
-            cycle_hours=6,
+            settings=TickSettings(),
             hashtags=self.hashtags,
             claims=DynamoStateStore("StateTable", self.client),
             queue=SqsFetchQueue(self.queue_url, self.sqs),
+            plans=DynamoPlanStore("StateTable", self.client),
             clock=self.clock,
         )
         event = {"time": to_iso(when), "detail-type": "Scheduled Event"} if event is None else event

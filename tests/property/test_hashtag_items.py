@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hashtag_tracker.collection.messages import FetchMessage
-from hashtag_tracker.collection.scheduler import fan_out
+from hashtag_tracker.collection.scheduler import TickSettings, fan_out
 from hashtag_tracker.models.codec import decode_json, field_names, to_data
 from hashtag_tracker.models.hashtag import (
     MAX_HASHTAG_LENGTH,
@@ -29,6 +29,7 @@ from hashtag_tracker.storage.hashtags import hashtag_to_item, parse_item
 from hashtag_tracker_tools.cli.app import _row
 from tests.property.conftest import STABLE
 from tests.property.strategies import ANY_TEXT, LETTERS, WORD_CHARS, attribute_values
+from tests.unit.collection.fakes import tick_ports
 
 pytestmark = pytest.mark.property
 
@@ -175,7 +176,9 @@ def test_a_cycle_over_any_items_sends_the_valid_ones_and_reports_the_rest(
     items = [parse_item(raw) for raw in [*raws, *valid]]
     sink, claims = _Sink(), _Claims()
 
-    result = fan_out(CYCLE, cycle_hours=6, items=iter(items), claims=claims, sink=sink, now=CYCLE)
+    result = fan_out(
+        CYCLE, settings=TickSettings(), ports=tick_ports(iter(items), claims, sink), now=CYCLE
+    )
 
     due = [i for i in items if isinstance(i, TrackedHashtag) and i.is_due(CYCLE.date())]
     invalid = [i for i in items if isinstance(i, InvalidItem)]
@@ -213,7 +216,9 @@ def test_a_key_that_is_not_its_normalised_name_is_reported_never_a_second_name(
     items = [parse_item({"hashtag": {"S": name}}), parse_item({"hashtag": {"S": key}})]
     sink, claims = _Sink(), _Claims()
 
-    result = fan_out(CYCLE, cycle_hours=6, items=iter(items), claims=claims, sink=sink, now=CYCLE)
+    result = fan_out(
+        CYCLE, settings=TickSettings(), ports=tick_ports(iter(items), claims, sink), now=CYCLE
+    )
 
     assert result.sent == len(sink.bodies) == 1
     [invalid] = result.invalid

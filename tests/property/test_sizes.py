@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from hashtag_tracker.collection.messages import FetchMessage
-from hashtag_tracker.collection.scheduler import fan_out
+from hashtag_tracker.collection.scheduler import TickSettings, fan_out
 from hashtag_tracker.models.codec import decode_json
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.report.compute import build_report
@@ -21,6 +21,7 @@ from hashtag_tracker.report.model import SkippedHashtag
 from hashtag_tracker.report.run import summary_text
 from hashtag_tracker.storage.queue import SqsFetchQueue
 from tests.property.conftest import STABLE
+from tests.unit.collection.fakes import tick_ports
 
 pytestmark = pytest.mark.property
 
@@ -117,10 +118,8 @@ def test_one_item_with_a_long_status_never_stops_the_fan_out() -> None:
         sqs.meta.events.register_first("before-call.sqs.SendMessageBatch", _check)
         result = fan_out(
             CYCLE,
-            cycle_hours=6,
-            items=items,
-            claims=_Claims(),
-            sink=SqsFetchQueue(url, client=sqs),
+            settings=TickSettings(),
+            ports=tick_ports(items, _Claims(), SqsFetchQueue(url, client=sqs)),
             now=CYCLE,
         )
         depth = sqs.get_queue_attributes(

@@ -205,10 +205,11 @@ class WorkerRun:
         except StorageError as exc:
             metrics.add_metric(name="PlanWriteFailed", unit="Count", value=1)
             logger.error("polling plans not written", extra={"error": str(exc)[:300]})
-        reported = self.deps.meter.rate_limit
-        follow = self.deps.follow_rate_limit
-        if reported is None or follow is None or not follow(reported):
+        meter = self.deps.meter
+        reported = meter.rate_limit
+        if reported is None or not meter.limit_changed:
             return
+        meter.limit_changed = False
         logger.warning("pacing at the provider's reported rate limit", extra={"limit": reported})
         try:
             store.save_header_limit(reported, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from hashtag_tracker.source.base import CallRecord
 
@@ -22,14 +23,20 @@ def charged(record: CallRecord) -> int:
 class CallMeter:
     """The provider's on_call hook: a malformed but charged answer still counts."""
 
-    def __init__(self) -> None:
+    def __init__(self, follow_rate_limit: Callable[[int], bool] | None = None) -> None:
+        """`follow_rate_limit` is told each limit the provider's X-RateLimit-Limit reports,
+        as soon as an answer says it (the rate limiter paces to it); True when that changed
+        the pace."""
         self._lock = threading.Lock()
+        self._follow = follow_rate_limit
+        # The pace changed to a reported limit during this invocation (kept for the scheduler).
+        self.limit_changed = False
         self.calls = 0
         self.credits = 0
         self.failures = 0
         # The account's balance as the newest answer that said it (`credits_remaining`).
         self.balance: int | None = None
-        # The lowest limit the provider's X-RateLimit-Limit header said.
+        # The limit the provider's X-RateLimit-Limit header said last.
         self.rate_limit: int | None = None
 
     def record(self, record: CallRecord) -> None:
@@ -41,4 +48,6 @@ class CallMeter:
             if record.credits_remaining is not None:
                 self.balance = record.credits_remaining
             if record.rate_limit is not None:
-                self.rate_limit = min(self.rate_limit or record.rate_limit, record.rate_limit)
+                self.rate_limit = record.rate_limit
+                if self._follow is not None and self._follow(record.rate_limit):
+                    self.limit_changed = True

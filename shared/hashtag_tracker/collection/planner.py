@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 
 from hashtag_tracker.collection.policy import FetchPolicy
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
-from hashtag_tracker.models.plan import PlanEntry
+from hashtag_tracker.models.plan import MIN_INTERVAL_HOURS, PlanEntry
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
 from hashtag_tracker.rules.engine import MIN_PCT_BASE_VIDEOS, MIN_PCT_BASE_VIEWS, viral
 from hashtag_tracker.rules.growth import (
@@ -56,8 +56,8 @@ ACCELERATION_MIN_HEAT = 0.1
 VELOCITY_SPAN = timedelta(hours=8)
 # Missing readings that a sooner poll cannot mend: back off instead.
 QUIET_MISSING = frozenset({"budget_exhausted", "not_found", "out_of_credits"})
-# A tag never polled yet goes first: as urgent as one this many intervals overdue.
-NEW_TAG_OVERDUE = 4.0
+# A tag never polled yet goes first.
+NEW_TAG_URGENCY = float("inf")
 # A tick may spend up to this many times its even share of the month's remaining credits.
 ALLOWANCE_BURST = 3.0
 # What the heat says of a first reading (nothing to measure a pace against).
@@ -79,11 +79,15 @@ def bounds_for(hashtag: TrackedHashtag, fixed_hours: float | None = None) -> Bou
     """The tag's interval bounds: a fixed cadence for every tag when set, else the tag's own
     overrides, else its kind's defaults."""
     if fixed_hours:
-        return Bounds(fixed_hours, fixed_hours)
+        fixed = max(MIN_INTERVAL_HOURS, fixed_hours)
+        return Bounds(fixed, fixed)
     low, high = DEFAULT_BOUNDS[hashtag.kind]
     limits = hashtag.thresholds
-    low = limits.min_interval_hours if limits.min_interval_hours is not None else low
-    high = limits.max_interval_hours if limits.max_interval_hours is not None else high
+    if limits.max_interval_hours is not None:
+        high = limits.max_interval_hours
+        low = min(low, high)  # a longest interval below the kind's shortest wins
+    if limits.min_interval_hours is not None:
+        low = limits.min_interval_hours
     return Bounds(low, max(low, high))
 
 
@@ -253,9 +257,11 @@ class Candidate:
         return not self.in_flight and (self.entry is None or self.entry.due(tick))
 
     def urgency(self, tick: datetime) -> float:
-        """Heat × how overdue: (1 + heat) × intervals since the last poll."""
+        """Heat × how overdue: (1 + heat) × intervals since the last poll. A tag never
+        polled goes before every polled one: one poll gives it a plan, and a fixed urgency
+        would lose for ever to polled tags' growing ones when the account is short."""
         if self.entry is None:
-            return NEW_TAG_OVERDUE
+            return NEW_TAG_URGENCY
         return (1 + self.entry.heat) * self.entry.overdue(tick)
 
     def sampled_on_day_of(self, tick: datetime) -> bool:

@@ -299,7 +299,9 @@ def _check_resolution(
     )
     if need.enough:
         return
-    result.stretched_hours = need.effective_hours
+    # Nothing allowed at all (the month's credits are spent): every interval is as long as
+    # the month's remaining hours, the metric's honest figure until it resets.
+    result.stretched_hours = need.effective_hours or round(hours_left, 2)
     if notices is None:
         return
     longest = max(bounds_for(c.hashtag, fixed).max_hours for c in tags)

@@ -102,8 +102,6 @@ class WorkerDeps:
     plans: PlanRecords | None = None
     # Every tag polled at exactly this interval (hours); None: the adaptive bounds.
     fixed_interval_hours: float | None = None
-    # Paces at the limit the provider reported (X-RateLimit-Limit); True when that changed it.
-    follow_rate_limit: Callable[[int], bool] | None = None
 
 
 @dataclass
@@ -488,9 +486,14 @@ def _sample(
     videos: list[Video] = []
     sentiment = None
     allowed = message.page_calls  # what the planner budgeted; None: the policy alone
-    pages = video_pages_due(deps.policy, message.hashtag.kind, message.cycle, stats.videos, history)
-    if allowed is not None and pages > allowed:
-        pages = 0
+    kind = message.hashtag.kind
+    pages = video_pages_due(deps.policy, kind, message.cycle, stats.videos, history)
+    if allowed is not None and pages:
+        # The day's sample is its page and its comments together, or nothing: a page alone
+        # would mark the day sampled and its comments would never be budgeted.
+        with_comments = comments_due(deps.policy, kind, message.cycle, history, True)
+        if pages + with_comments > allowed:
+            pages = 0
     try:
         if pages:
             videos = c.videos(stats.hashtag_id, pages)

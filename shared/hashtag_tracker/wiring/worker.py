@@ -65,7 +65,8 @@ class WorkerContainer:
         def remaining() -> float:
             return float(context.get_remaining_time_in_millis()) / 1000
 
-        meter = CallMeter()
+        # The limiter paces to a lower X-RateLimit-Limit from the answer that reports it.
+        meter = CallMeter(follow_rate_limit=limiter.follow_header)
         provider = ScavioProvider(
             config.api_base_url,
             api_key=lambda: load_api_key(config.api_key_secret),
@@ -101,7 +102,6 @@ class WorkerContainer:
             carry=self.state,
             plans=self.plans,
             fixed_interval_hours=config.fixed_hours,
-            follow_rate_limit=limiter.follow_header,
         )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from hashtag_tracker.clock import to_iso
+from hashtag_tracker.collection.ports import CycleClaims, MessageQueue
 from hashtag_tracker.collection.scheduler import TickPorts
 from hashtag_tracker.models.bookkeeping import ClaimAnswer, SlotAnswer
 from hashtag_tracker.models.codec import replace
@@ -243,8 +244,8 @@ class FakePlanBook:
 
 def tick_ports(
     items: Iterable[ScanResult],
-    claims: FakeClaims,
-    sink: FakeSink,
+    claims: CycleClaims,
+    sink: MessageQueue,
     plans: FakePlanBook | None = None,
 ) -> TickPorts:
     """The scheduler's ports over in-memory fakes (a fresh, empty plan by default)."""
