@@ -51,7 +51,7 @@ def _positive(value: Any) -> bool:
 def test_every_section_ran_without_error(quick: tuple[dict[str, Any], str]) -> None:
     results, _ = quick
     assert results["errors"] == {}
-    assert set(results["sections"]) == {"credits", "cycle", "cpu", "imports", "report", "package"}
+    assert set(results["sections"]) == {"polling", "cycle", "cpu", "imports", "report", "package"}
 
 
 def test_the_markdown_names_machine_date_command_and_every_section(
@@ -64,14 +64,42 @@ def test_the_markdown_names_machine_date_command_and_every_section(
         assert f"## {number}. " in text
 
 
-def test_credits_and_detection_figures(quick: tuple[dict[str, Any], str]) -> None:
-    credits = quick[0]["sections"]["credits"]
-    for side in ("product", "baseline"):
-        figures = credits[side]
-        assert _positive(figures["credits_per_hashtag_day"])
-        assert figures["injected"] > 0
-        assert 0 <= figures["share_within_one_cycle"] <= 1
-    assert _positive(credits["credit_ratio"])
+def test_polling_policies_side_by_side(quick: tuple[dict[str, Any], str]) -> None:
+    polling = quick[0]["sections"]["polling"]
+    sides = polling["sides"]
+    assert {"baseline", "fixed", "adaptive"} <= set(sides)
+    for side in sides.values():
+        assert _positive(side["credits_per_hashtag_day"]) and _positive(side["polls"])
+        assert side["false_alerts_on_calm_tags"] >= 0
+        for onset in ("step", "ramp", "all"):
+            figures = side[onset]
+            assert figures["detected"] + figures["missed"] == figures["injected"]
+    assert (
+        sides["adaptive"]["all"]["injected"]
+        == polling["moments"]["step"] + polling["moments"]["ramp"]
+    )
+    assert polling["credit_ratio"]["baseline"] == 1.0
+    assert _positive(polling["credit_ratio"]["adaptive"])
+
+
+def test_capacity_figures(quick: tuple[dict[str, Any], str]) -> None:
+    capacity = quick[0]["sections"]["polling"]["capacity"]
+    high = capacity["high_rate"]
+    assert high["ticks"][0]["sent"] == high["hashtags"]
+    assert all(_positive(t["dynamodb_requests"]) for t in high["ticks"])
+    assert all(_positive(r["calls_per_second"]) for r in high["limiter"])
+    assert all(r["busiest_second"] <= high["rate_per_second"] for r in high["limiter"])
+    over = capacity["oversubscription"]
+    assert over["hashtags"] == 3 * over["followable_every_6h"]
+    assert over["too_many_requests"] == 0 and over["ticks_over_capacity"] == 0
+    assert not over["budget_overspent"]
+
+
+def test_cost_model(quick: tuple[dict[str, Any], str]) -> None:
+    cost = quick[0]["sections"]["polling"]["cost"]
+    assert cost["prices_date"]
+    for row in cost["rows"].values():
+        assert _positive(row["lines"]["credits"]) and row["total"] >= row["lines"]["credits"]
 
 
 def test_cycle_figures(quick: tuple[dict[str, Any], str]) -> None:

@@ -7,8 +7,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from hashtag_tracker.collection.messages import FetchMessage
 from hashtag_tracker.collection.scheduler import FanOutResult, TickSettings, fan_out
 from hashtag_tracker.models.codec import decode_json
