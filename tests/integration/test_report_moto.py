@@ -20,7 +20,7 @@ from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.video import LedgerCreator, LedgerVideo
 from hashtag_tracker.report.model import RankBy
 from hashtag_tracker.report.render import CSV_COLUMNS
-from hashtag_tracker.report.run import make_report
+from hashtag_tracker.report.run import ReportEventError, make_report
 from hashtag_tracker.storage.hashtags import DynamoHashtagStore
 from hashtag_tracker.storage.report_sources import DynamoReportSources
 from hashtag_tracker.storage.reports import S3ReportStore, SnsReportTopic
@@ -222,6 +222,36 @@ def test_the_handler_makes_the_on_demand_report(stack: Stack, tables: dict[str, 
     assert answer["hashtags"] == len(TAGS)
     assert answer["files"]["report.html"] == "reports/2026-11-23/report.html"
     assert answer["published"] is True
+    assert answer["rank_by"] == "growth"  # the function's REPORT_RANK_BY default
+
+
+@pytest.mark.parametrize(("setting", "event_key", "expected"), [
+    ("views", None, "views"), ("views", "engagement", "engagement"), (None, "views", "views"),
+])  # fmt: skip
+def test_the_handler_ranks_by_its_setting_or_the_events_rank_by(
+    stack: Stack, tables: dict[str, str], setting: str | None, event_key: str | None,
+    expected: str,
+) -> None:  # fmt: skip
+    stack.seed_weeks(1, 2)
+    env = {
+        "HASHTAGS_TABLE": tables["HashtagsTable"],
+        "SNAPSHOTS_TABLE": tables["SnapshotsTable"],
+        "VIDEOS_TABLE": tables["VideosTable"],
+        "REPORTS_BUCKET": BUCKET,
+    }
+    if setting:
+        env["REPORT_RANK_BY"] = setting
+    from functions.report.app import lambda_handler
+
+    event: dict[str, str] = {"as_of": "2026-11-23T09:00:00Z"}
+    if event_key:
+        event["rank_by"] = event_key
+    deps = make_report_deps(load_settings(ReportSettings, env))
+    answer = lambda_handler(event, Context(), deps=deps)  # type: ignore[arg-type]
+    assert answer["rank_by"] == expected
+    refused = {**event, "rank_by": "likes"}
+    with pytest.raises(ReportEventError, match="rank_by 'likes' is not one of"):
+        lambda_handler(refused, Context(), deps=deps)  # type: ignore[arg-type]
 
 
 def test_the_cli_writes_the_same_report_to_a_folder(
