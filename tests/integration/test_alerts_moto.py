@@ -295,3 +295,16 @@ def test_the_worker_hook_is_built_from_settings(
 
     # Then the alert reached the topic's subscriber
     assert [json.loads(e["Message"])["rule"] for e in _received(queue_url)] == ["viral"]
+
+
+def test_the_delivery_record_keeps_the_title_and_summary_as_sent(store: DynamoAlertStore) -> None:
+    # Given an alert published, then an escalation of it
+    store.confirm(store.claim(viral(6, 1.5), T0), "m1", T0)
+    store.confirm(store.claim(viral(12, 9.0), T0), "m2", T0)
+    # When the CLI reads the hashtag's records
+    records = store.records_of("trybrandx")
+    # Then each keeps what subscribers got
+    assert [(r["title"], r["summary"]) for r in records] == [
+        ("Viral moment on #trybrandx", "#trybrandx is taking off."),
+        ("Escalated: Viral moment on #trybrandx", "#trybrandx is taking off."),
+    ]

@@ -409,6 +409,28 @@ def test_alerts_table_newest_first_as_sent(world: World) -> None:
     assert "2 alert(s) since 2026-11-18T12:00:00Z" in result.output
 
 
+def test_alerts_show_the_title_and_summary_the_record_kept(world: World) -> None:
+    # Given a record of this release, which keeps what subscribers got
+    world.alerts.records.append(
+        {
+            "key": "trybrandx#viral_day#2026-11-22",
+            "at": "2026-11-22T07:00:00Z",
+            "status": "published",
+            "outcome": "new",
+            "title": "Viral day on #trybrandx",
+            "summary": "#trybrandx gained 1,250,000 views in 24 h.",
+        }
+    )
+    # Then the table shows its title and its sentence, and the JSON both
+    result = world.run("alerts", "--since", "1d")
+    assert "Viral day on #trybrandx" in row_of(result.output, "2026-11-22 07:00")
+    assert "  2026-11-22 07:00 #trybrandx gained 1,250,000 views in 24 h." in result.output
+    [sent] = [
+        a for a in world.json("alerts", "--since", "1d")["alerts"] if a["rule"] == "viral_day"
+    ]
+    assert sent["summary"] == "#trybrandx gained 1,250,000 views in 24 h."
+
+
 def test_alerts_since_and_tag_filters_in_json(world: World) -> None:
     data = world.json("alerts", "--tag", "#TryBrandX", "--since", "1d")
     assert [(a["rule"], a["window"], a["at"]) for a in data["alerts"]] == [

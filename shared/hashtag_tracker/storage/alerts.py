@@ -102,6 +102,10 @@ def _lost_race(exc: ClientError) -> bool:
     return "ConditionalCheckFailed" in codes[:2]
 
 
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class DynamoAlertStore:
     """Claim an alert before publishing it; confirm after, or release when publishing failed."""
 
@@ -162,6 +166,16 @@ class DynamoAlertStore:
                         "claimed_at": {"S": to_iso(now)},
                         "at": {"S": to_iso(alert.at)},
                         "expires_at": {"N": _epoch(max(now, alert.at) + ttl)},
+                        # What subscribers get, for `hashtag-tracker alerts` (bounded).
+                        "title": {
+                            "S": _bounded(
+                                alert.escalate().title
+                                if outcome is ClaimOutcome.ESCALATION
+                                else alert.title,
+                                300,
+                            )
+                        },
+                        "summary": {"S": _bounded(alert.summary, 1_000)},
                     },
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }

@@ -287,6 +287,9 @@ def alerts(state: CliState, since: str, hashtag: str | None, as_json: bool) -> N
     else:
         body = [[_when(r.at), f"#{r.hashtag}", r.rule, r.window, r.title, r.status] for r in rows]
         click.echo(table(("at", "hashtag", "rule", "window", "alert", "status"), body))
+        for row in rows:
+            if row.summary:
+                click.echo(f"  {_when(row.at)} {row.summary}")
         click.echo(f"{len(rows)} alert(s) since {to_iso(start)}")
     if invalid:
         sys.exit(3)

@@ -171,10 +171,16 @@ class AlertRow:
     status: str
     outcome: str | None
     published_at: datetime | None
+    # As sent (records of this release keep them); None for older records.
+    sent_title: str | None = None
+    summary: str | None = None
 
     @property
     def title(self) -> str:
-        """The alert's title as `rules.alert.Alert.title` made it when it was sent."""
+        """The alert's title as sent; for an older record that did not keep it, rebuilt as
+        `rules.alert.Alert.title` makes it."""
+        if self.sent_title:
+            return self.sent_title
         try:
             label = RULE_LABELS[AlertRule(self.rule)]
         except ValueError:
@@ -189,6 +195,7 @@ class AlertRow:
             "rule": self.rule,
             "window": self.window,
             "title": self.title,
+            "summary": self.summary,
             "status": self.status,
             "published_at": to_iso(self.published_at) if self.published_at else None,
             "key": self.key,
@@ -219,6 +226,8 @@ def alert_row(record: Mapping[str, Any]) -> AlertRow | None:
         status=str(record.get("status", "")),
         outcome=str(outcome) if outcome is not None else None,
         published_at=_time(record.get("published_at")),
+        sent_title=str(record["title"]) if record.get("title") else None,
+        summary=str(record["summary"]) if record.get("summary") else None,
     )
 
 
