@@ -33,13 +33,10 @@ from hashtag_tracker.collection.policy import FetchPolicy
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.plan import MIN_INTERVAL_HOURS, PlanEntry
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
-from hashtag_tracker.rules.engine import MIN_PCT_BASE_VIDEOS, MIN_PCT_BASE_VIEWS, viral
+from hashtag_tracker.rules.engine import MIN_PCT_BASE_VIDEOS, MIN_PCT_BASE_VIEWS, viral_alert
 from hashtag_tracker.rules.growth import (
-    VIRAL_SHORTER,
-    VIRAL_TOLERANCE,
     VIRAL_WINDOW,
     usable_before,
-    window_growth,
 )
 
 # The default interval bounds per kind, in hours (README, "Polling").
@@ -175,8 +172,7 @@ class Reading:
 
 
 def _alerted(hashtag: TrackedHashtag, snapshot: Snapshot, history: Sequence[Snapshot]) -> bool:
-    growth = window_growth(snapshot, history, VIRAL_WINDOW, VIRAL_TOLERANCE, VIRAL_SHORTER)
-    return viral(hashtag, snapshot, growth) is not None
+    return viral_alert(hashtag, snapshot, history) is not None
 
 
 def _unusable(snapshot: Snapshot, previous: float, bounds: Bounds) -> tuple[float, str]:

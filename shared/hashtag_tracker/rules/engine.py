@@ -6,6 +6,7 @@ re-run produces identical keys and the alert store makes them exactly-once.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from hashtag_tracker.rules.alert import Alert, AlertRule, Severity, format_numbe
 from hashtag_tracker.rules.growth import (
     DAY_TOLERANCE,
     DAY_WINDOW,
+    VIRAL_LONGEST,
     VIRAL_SHORTER,
     VIRAL_TOLERANCE,
     VIRAL_WINDOW,
@@ -109,6 +111,53 @@ def viral(hashtag: TrackedHashtag, snapshot: Snapshot, growth: WindowGrowth | No
         summary=summary,
         magnitude=round(magnitude, 4),
     )
+
+
+def viral_over_longer(
+    hashtag: TrackedHashtag, snapshot: Snapshot, growth: WindowGrowth | None
+) -> Alert | None:
+    """The viral rule read over a window longer than 6 h (a calm tag polled every 12 h, no
+    reading near the 6-hour window's start): new videos ≥ the threshold × the number of
+    6-hour windows it takes to cover it. Split into that many windows of at most 6 hours,
+    one of them then holds at least the threshold, so the rule was met inside it: never a
+    false alert, and the first reading after a step spike is enough."""
+    if growth is None or growth.hours <= VIRAL_WINDOW.total_seconds() / 3600:
+        return None
+    windows = math.ceil(growth.hours / (VIRAL_WINDOW.total_seconds() / 3600))
+    need = hashtag.thresholds.viral_new_videos * windows
+    if growth.videos.rise < need:
+        return None
+    summary = (
+        f"#{hashtag.hashtag} is taking off: {format_number(growth.videos.rise)} new videos in "
+        f"{growth.hours:.1f} h, {windows} times the {format_number(need // windows)} of a "
+        f"viral 6 hours ({format_number(round(growth.views.per_hour))} views per hour)."
+    )
+    return Alert(
+        **_base(hashtag, snapshot, AlertRule.VIRAL, to_iso(snapshot.cycle)),
+        severity=Severity.WARNING,
+        metrics={
+            "new_videos": growth.videos.rise,
+            "new_views": growth.views.rise,
+            "views_per_hour": round(growth.views.per_hour, 1),
+            "videos_per_hour": round(growth.videos.per_hour, 1),
+            "window_hours": round(growth.hours, 2),
+            "threshold": need,
+        },
+        summary=summary,
+        magnitude=round(growth.videos.rise / need, 4),
+    )
+
+
+def viral_alert(
+    hashtag: TrackedHashtag, snapshot: Snapshot, history: Sequence[Snapshot]
+) -> Alert | None:
+    """The viral rule on `snapshot`: over the 6-hour window when a reading is near its
+    start, else over the longer span back to the previous reading (viral_over_longer)."""
+    six_hours = window_growth(snapshot, history, VIRAL_WINDOW, VIRAL_TOLERANCE, VIRAL_SHORTER)
+    if six_hours is not None:
+        return viral(hashtag, snapshot, six_hours)
+    longer = window_growth(snapshot, history, VIRAL_WINDOW, VIRAL_LONGEST)
+    return viral_over_longer(hashtag, snapshot, longer)
 
 
 def milestones(
@@ -281,10 +330,9 @@ def assess(hashtag: TrackedHashtag, snapshot: Snapshot, history: Sequence[Snapsh
     if not snapshot.usable:
         # Missing and suspect snapshots never raise alerts, in either direction.
         return Assessment([], ())
-    six_hours = window_growth(snapshot, history, VIRAL_WINDOW, VIRAL_TOLERANCE, VIRAL_SHORTER)
     day = window_growth(snapshot, history, DAY_WINDOW, DAY_TOLERANCE)
     alerts: list[Alert] = []
-    found = viral(hashtag, snapshot, six_hours)
+    found = viral_alert(hashtag, snapshot, history)
     if found is not None:
         alerts.append(found)
     alerts += milestones(hashtag, snapshot, history)

@@ -19,6 +19,11 @@ DAY_TOLERANCE = timedelta(hours=6)
 # against the 6-hour thresholds, so it never makes a false alert. The day window never is:
 # its low-activity rule would read a short window as a quiet day.
 VIRAL_SHORTER = timedelta(hours=4)
+# With no reading that near, the viral rule reads the span back to a reading at most this far
+# before the window's start (rules/engine.py viral_over_longer): 8 h reaches a reading 14 h
+# back, the longest default interval (12 h) and a tick or two carried over; older is no
+# longer news.
+VIRAL_LONGEST = timedelta(hours=8)
 COUNTERS = ("views", "videos")
 
 

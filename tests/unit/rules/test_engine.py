@@ -254,3 +254,40 @@ def test_daily_rule_thresholds_are_threshold_fields() -> None:
     fields = set(field_names(Thresholds))
     assert {rule.threshold for rule in DAILY_RULES} <= fields
     assert len({rule.rule for rule in DAILY_RULES}) == len(DAILY_RULES)
+
+
+# -- uneven intervals (issue 15) --------------------------------------------------------------
+
+
+def test_a_reading_12_hours_after_the_last_reads_the_viral_rule_over_the_whole_span() -> None:
+    # Given a calm tag read every 12 h (no reading near 6 h back) whose count then jumped
+    history = [ok(0, 5_000_000, 2_000)]
+    # When 12 h later it has 400 new videos (two 6-hour windows' worth) or 399
+    fired = evaluate(tag(), ok(12, 5_100_000, 2_400), history)
+    quiet = evaluate(tag(), ok(12, 5_100_000, 2_399), history)
+    # Then 400 fires (one of the two 6-hour windows held at least 200), 399 does not
+    [alert] = [a for a in fired if a.rule is AlertRule.VIRAL]
+    assert alert.metrics["threshold"] == 400 and alert.metrics["window_hours"] == 12.0
+    assert alert.magnitude == 1.0 and "400 new videos in 12.0 h" in alert.summary
+    assert not [a for a in quiet if a.rule is AlertRule.VIRAL]
+
+
+def test_the_longer_span_needs_a_whole_extra_window_for_any_part_of_one() -> None:
+    # 10 hours (past the 6-hour window's 2-hour tolerance) take two windows of at most 6:
+    # 399 new videos is not enough, 400 is
+    history = [ok(0, 5_000_000, 2_000)]
+    assert not [a for a in evaluate(tag(), ok(10, 5_000_000, 2_399), history) if a.rule == "viral"]
+    assert [a for a in evaluate(tag(), ok(10, 5_000_000, 2_400), history) if a.rule == "viral"]
+
+
+def test_a_reading_too_old_is_no_base_for_the_viral_rule() -> None:
+    # A reading 15 h back is past the 14 h the longer span reaches: no viral comparison
+    history = [ok(0, 5_000_000, 2_000)]
+    assert not [a for a in evaluate(tag(), ok(15, 5_000_000, 9_000), history) if a.rule == "viral"]
+
+
+def test_a_reading_near_the_window_start_keeps_the_six_hour_rule() -> None:
+    # With a reading 6 h back, growth % and the plain threshold apply, never the longer span
+    history = [ok(0, 5_000_000, 2_000), ok(6, 5_000_000, 2_000)]
+    [alert] = [a for a in evaluate(tag(), ok(12, 5_000_000, 2_200), history) if a.rule == "viral"]
+    assert alert.metrics["window_hours"] == 6.0 and "threshold" not in alert.metrics
