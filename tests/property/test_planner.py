@@ -14,11 +14,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from hashtag_tracker.collection.planner import (
+    COLD,
+    HOT,
     Candidate,
     Reading,
     TickBudget,
     TickPlan,
     bounds_for,
+    heat_interval,
     next_plan,
     plan_tick,
     sample_calls,
@@ -255,18 +258,18 @@ def test_with_enough_capacity_every_tag_is_polled_within_its_maximum_interval(
         # each of the three days has its sample
         assert {hour // 24 for hour in run.sampled[name]} == {0, 1, 2}, (spec, run.sampled)
         heat = spec.videos_per_hour * 6 / 200
-        if spec.flaky == 0 and heat >= 0.5:
+        if spec.flaky == 0 and heat >= HOT:
             assert run.plans[name].interval_hours == bounds.min_hours
-        if spec.flaky == 0 and heat < 0.1:
+        if spec.flaky == 0 and heat <= COLD:
             assert run.plans[name].interval_hours == bounds.max_hours
     assert all(plan.carried == 0 for plan in run.ticks)
 
 
 def _steady_hours(spec: TagSpec) -> float:
-    """The interval a steady tag settles at: warm or hotter (≥ 8.4 new videos an hour, heat
-    ≥ 0.25) at its minimum, calmer at its maximum."""
+    """The interval a steady tag settles at: what its heat deserves (its minimum at heat
+    0.8 and above, its maximum at 0.2 and below, geometric in between)."""
     bounds = bounds_for(_tag(0, spec.kind, spec.bounds))
-    return bounds.min_hours if spec.videos_per_hour * 6 / 200 >= 0.25 else bounds.max_hours
+    return bounds.clamp(heat_interval(spec.videos_per_hour * 6 / 200, bounds))
 
 
 def _shortage(specs: Sequence[TagSpec], capacity: int) -> float:

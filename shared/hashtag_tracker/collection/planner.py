@@ -3,10 +3,12 @@
 Two decisions, both pure functions of what they are given (README, "Polling"):
 
 - `next_plan`, after each reading of a tag: its interval moves between the tag's minimum and
-  maximum with what the data shows. Velocity near the viral threshold (`heat` ≥ 0.5), an
+  maximum with what the data shows. Velocity near the viral threshold (`heat` ≥ 0.8), a viral
   alert, or acceleration (the last interval's pace ≥ 2× the one before, with heat ≥ 0.1)
-  sends it to its minimum at once; warm (heat ≥ 0.25), a fall in the counts or a lost or
-  suspect reading halves it; a calm tag's interval doubles, step by step, up to its maximum.
+  sends it to its minimum at once. Otherwise a steady pace deserves an interval between the
+  bounds (the maximum at heat ≤ 0.2, geometric in between): a warmer tag goes there at once,
+  a calmer one relaxes toward it step by step (doubling). Falling counts or a lost or
+  suspect reading halve it.
 - `plan_tick`, at each tick of the schedule: the due tags, most urgent first (heat × how
   overdue), as many as the tick's call capacity and credit allowance allow; the rest are
   carried to the next tick. Daily samples (a video page, comment pages) ride on polls in
@@ -45,8 +47,10 @@ DEFAULT_BOUNDS: dict[HashtagKind, tuple[float, float]] = {
     HashtagKind.COMPETITOR: (2.0, 12.0),
     HashtagKind.TREND: (2.0, 12.0),
 }
-HOT = 0.5
-WARM = 0.25
+# At this heat and above a tag is polled at its minimum; at COLD and below it relaxes to its
+# maximum; in between, a steady pace settles between the two (heat_interval).
+HOT = 0.8
+COLD = 0.2
 ACCELERATION = 2.0
 ACCELERATION_MIN_HEAT = 0.1
 # Velocity is measured over the last readings within this span (the oldest one in it).
@@ -185,22 +189,43 @@ def _unusable(snapshot: Snapshot, previous: float, bounds: Bounds) -> tuple[floa
     return previous / 2, f"missing reading ({reason}): polling sooner"
 
 
-def _move(hashtag: TrackedHashtag, reading: Reading, heat: Heat) -> tuple[str, str]:
-    """Where a usable reading sends the interval ("min", "halve" or "double"), and why."""
+def heat_interval(heat: float, bounds: Bounds) -> float:
+    """The interval a steady pace deserves: the minimum at HOT and above, the maximum at COLD
+    and below, geometric in between (heat 0.5: the geometric mean of the bounds)."""
+    if heat >= HOT:
+        return bounds.min_hours
+    if heat <= COLD:
+        return bounds.max_hours
+    share = (HOT - heat) / (HOT - COLD)
+    return bounds.min_hours * math.pow(bounds.max_hours / bounds.min_hours, share)
+
+
+def _move(
+    hashtag: TrackedHashtag, reading: Reading, heat: Heat, previous: float, bounds: Bounds
+) -> tuple[float, str]:
+    """The next interval after a usable reading, and why."""
     snapshot, history = reading.snapshot, reading.history
     speedup = acceleration(snapshot, history)
     accelerating = (
         speedup is not None and speedup >= ACCELERATION and heat.value >= ACCELERATION_MIN_HEAT
     )
+    lowest = bounds.min_hours
     rules = (
-        (heat.text == NO_BASE, "min", "new: learning its pace"),
-        (_alerted(hashtag, snapshot, history), "min", f"viral alert: {heat.text}"),
-        (heat.value >= HOT, "min", f"hot: {heat.text}"),
-        (accelerating, "min", f"accelerating ({speedup or 0:.1f}× the pace before): {heat.text}"),
-        (reading.counts_decreased, "halve", f"sharp change (counts fell): {heat.text}"),
-        (heat.value >= WARM, "halve", f"warm: {heat.text}"),
+        (heat.text == NO_BASE, lowest, "new: learning its pace"),
+        (_alerted(hashtag, snapshot, history), lowest, f"viral alert: {heat.text}"),
+        (heat.value >= HOT, lowest, f"hot: {heat.text}"),
+        (accelerating, lowest, f"accelerating ({speedup or 0:.1f}× the pace before): {heat.text}"),
+        (reading.counts_decreased, previous / 2, f"sharp change (counts fell): {heat.text}"),
     )
-    return next(((move, why) for hit, move, why in rules if hit), ("double", f"calm: {heat.text}"))
+    found = next(((hours, why) for hit, hours, why in rules if hit), None)
+    if found is not None:
+        return found
+    deserved = round(bounds.clamp(heat_interval(heat.value, bounds)), 4)
+    if math.isclose(deserved, previous, abs_tol=1e-3):
+        return previous, f"steady: {heat.text}"
+    if deserved < previous:
+        return deserved, f"warm: {heat.text}"
+    return min(previous * 2, deserved), f"calm: {heat.text}"
 
 
 def _decide(
@@ -210,8 +235,7 @@ def _decide(
     if not reading.snapshot.usable:
         return (*_unusable(reading.snapshot, previous, bounds), 0.0)
     heat = measure_heat(hashtag, reading.snapshot, reading.history)
-    move, why = _move(hashtag, reading, heat)
-    hours = {"min": bounds.min_hours, "halve": previous / 2, "double": previous * 2}[move]
+    hours, why = _move(hashtag, reading, heat, previous, bounds)
     return hours, why, heat.value
 
 
@@ -221,14 +245,14 @@ def next_plan(
     """The tag's plan after `reading`: its interval, next due tick and why."""
     before = previous.interval_hours if previous is not None else bounds.min_hours
     hours, reason, heat = _decide(hashtag, reading, bounds.clamp(before), bounds)
-    hours = bounds.clamp(hours)
+    hours = round(bounds.clamp(hours), 4)
     cycle = reading.snapshot.cycle
     sampled_on = previous.sampled_on if previous is not None else None
     if reading.sampled:
         sampled_on = cycle.date()
     return PlanEntry(
         hashtag=hashtag.hashtag,
-        interval_hours=round(hours, 4),
+        interval_hours=hours,
         next_due=cycle + timedelta(hours=hours),
         reason=reason,
         last_poll=cycle,

@@ -15,6 +15,7 @@ from hashtag_tracker.collection.planner import (
     TickPlan,
     acceleration,
     bounds_for,
+    heat_interval,
     measure_heat,
     next_plan,
     plan_tick,
@@ -156,9 +157,23 @@ def test_hot_goes_to_the_minimum_at_once() -> None:
     assert plan.last_poll == at(6) and plan.next_due == at(7)
 
 
-def test_half_way_to_the_viral_threshold_is_hot() -> None:
-    assert _plan(*_new_videos(100)).interval_hours == 1.0  # heat 0.5
-    assert _plan(*_new_videos(99)).interval_hours == 2.0  # heat 0.495: warm, halved
+def test_four_fifths_of_the_way_to_the_viral_threshold_is_hot() -> None:
+    assert _plan(*_new_videos(160)).interval_hours == 1.0  # heat 0.8
+    # heat 0.795: not hot, but it deserves just over the minimum, and goes there at once
+    plan = _plan(*_new_videos(159))
+    assert plan.interval_hours == pytest.approx(6 ** (0.005 / 0.6), abs=1e-4)
+    assert plan.reason == "warm: 159 new videos/6 h of 200"
+
+
+@pytest.mark.parametrize(
+    ("heat", "campaign", "competitor"),
+    [(0.8, 1.0, 2.0), (0.5, 6**0.5, 2 * 6**0.5), (0.2, 6.0, 12.0), (1.5, 1.0, 2.0), (0, 6.0, 12.0)],
+)
+def test_a_steady_pace_deserves_an_interval_geometric_in_its_heat(
+    heat: float, campaign: float, competitor: float
+) -> None:
+    assert heat_interval(heat, Bounds(1, 6)) == pytest.approx(campaign)
+    assert heat_interval(heat, Bounds(2, 12)) == pytest.approx(competitor)
 
 
 def test_a_viral_alert_goes_to_the_minimum_and_says_so() -> None:
@@ -190,15 +205,33 @@ def test_acceleration_of_a_cold_tag_is_calm() -> None:
     assert plan.reason == "calm: 10 new videos/6 h of 200"
 
 
-def test_warm_halves_the_interval() -> None:
-    plan = _plan(*_new_videos(60), previous_hours=4.0)
-    assert plan.interval_hours == 2.0 and plan.next_due == at(8)
-    assert plan.reason == "warm: 60 new videos/6 h of 200" and plan.heat == 0.3
+def test_warm_tightens_at_once_to_what_its_heat_deserves() -> None:
+    # heat 0.5 deserves √6 ≈ 2.45 h of a campaign's 1-6 h: from 6 h straight there
+    plan = _plan(*_new_videos(100), previous_hours=6.0)
+    assert plan.interval_hours == pytest.approx(2.4495) and plan.heat == 0.5
+    assert plan.reason == "warm: 100 new videos/6 h of 200"
+    assert plan.next_due == at(6) + timedelta(hours=plan.interval_hours)
 
 
-def test_a_quarter_of_the_way_is_warm() -> None:
-    assert _plan(*_new_videos(50)).interval_hours == 2.0  # heat 0.25: halved
-    assert _plan(*_new_videos(49)).interval_hours == 6.0  # heat 0.245: calm, doubled to max
+def test_a_steady_pace_holds_its_interval() -> None:
+    deserved = round(6**0.5, 4)
+    plan = _plan(*_new_videos(100), previous_hours=deserved)
+    assert plan.interval_hours == deserved
+    assert plan.reason == "steady: 100 new videos/6 h of 200"
+
+
+def test_a_cooler_pace_relaxes_step_by_step_toward_what_it_deserves() -> None:
+    # heat 0.3 deserves 6^(5/6) ≈ 4.45 h: from 1 h it doubles to 2, 4, then stops at 4.45
+    intervals = [1.0]
+    for _ in range(4):
+        intervals.append(_plan(*_new_videos(60), previous_hours=intervals[-1]).interval_hours)
+    assert intervals == [1.0, 2.0, 4.0, 4.451, 4.451]
+    assert _plan(*_new_videos(60), previous_hours=1.0).reason == "calm: 60 new videos/6 h of 200"
+
+
+def test_a_fifth_of_the_way_or_less_is_calm() -> None:
+    assert _plan(*_new_videos(40), previous_hours=4.0).interval_hours == 6.0  # heat 0.2
+    assert _plan(*_new_videos(41), previous_hours=4.0).interval_hours < 6.0  # heat 0.205
 
 
 def test_falling_counts_halve_the_interval() -> None:
@@ -237,8 +270,10 @@ def test_a_tags_own_bounds_hold_its_interval() -> None:
     tight = tag(min_interval_hours=0.5, max_interval_hours=3)
     assert _plan(*_new_videos(160), hashtag=tight).interval_hours == 0.5
     assert _plan(*_new_videos(10), previous_hours=2.0, hashtag=tight).interval_hours == 3.0
-    # a previous interval outside the bounds (they were edited) is first brought inside
-    assert _plan(*_new_videos(60), previous_hours=12.0, hashtag=tight).interval_hours == 1.5
+    # a previous interval outside the bounds (they were edited) is first brought inside, then
+    # heat 0.3 deserves 0.5 × 6^(5/6) ≈ 2.23 h of its 0.5-3 h
+    plan = _plan(*_new_videos(60), previous_hours=12.0, hashtag=tight)
+    assert plan.interval_hours == 2.2255
 
 
 def test_a_first_reading_starts_at_the_minimum() -> None:
