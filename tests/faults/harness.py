@@ -113,6 +113,9 @@ def _parameters() -> dict[str, str]:
     return {
         "PlanRateLimitPerMinute": str(RATE_LIMIT),
         "MonthlyCreditBudget": "20000",
+        # Every tag at every 6-hour cycle, as the cases script them: the faults are the
+        # subject here, the adaptive planner has its own cases (tests/unit, tests/e2e).
+        "FixedIntervalHours": "6",
         "SlackWebhookSecretName": SLACK_SECRET,
     }
 

@@ -38,6 +38,8 @@ from tests.faults.inject import BotoFaults
 pytestmark = pytest.mark.load
 
 SCHEDULED = 5_000
+# 100 calls a second, the most a plan allows: 5,000 tags fit one hourly tick.
+PLAN_PER_MINUTE = 6_000
 COLLECTED = 500
 KINDS = ("trend", "competitor", "campaign")
 
@@ -115,7 +117,7 @@ def test_5000_hashtags_through_the_scheduler_and_500_through_workers(
         Simulator(
             clock,
             api_key=API_KEY,
-            rate_limit_per_minute=10,
+            rate_limit_per_minute=PLAN_PER_MINUTE,
             time_scale=TIME_SCALE,
             epoch=START,
             # Its rate window reads the clock the workers' limiter reads (wall time), so a
@@ -123,7 +125,13 @@ def test_5000_hashtags_through_the_scheduler_and_500_through_workers(
             monotonic=time.time,
         ) as simulator,
     ):
-        info = provision(moto.endpoint_url, {}, secrets={API_KEY_SECRET: API_KEY})
+        # A plan that can poll 5,000 tags in one hourly tick (issue 15: a tick never sends
+        # more than the plan's rate over it) and a budget for their samples.
+        parameters = {
+            "PlanRateLimitPerMinute": str(PLAN_PER_MINUTE),
+            "MonthlyCreditBudget": "10000000",
+        }
+        info = provision(moto.endpoint_url, parameters, secrets={API_KEY_SECRET: API_KEY})
         runner = LocalRunner(
             info,
             clock,
