@@ -222,7 +222,7 @@ def _move(
         return found
     deserved = round(bounds.clamp(heat_interval(heat.value, bounds)), 4)
     if math.isclose(deserved, previous, abs_tol=1e-3):
-        return previous, f"steady: {heat.text}"
+        return previous, f"{'calm' if heat.value <= COLD else 'steady'}: {heat.text}"
     if deserved < previous:
         return deserved, f"warm: {heat.text}"
     return min(previous * 2, deserved), f"calm: {heat.text}"
