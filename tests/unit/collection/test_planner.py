@@ -253,6 +253,8 @@ def test_calm_doubles_step_by_step_up_to_the_maximum() -> None:
         intervals.append(previous)
     assert intervals == [2.0, 4.0, 6.0, 6.0]
     assert _plan(*_new_videos(10)).reason == "calm: 10 new videos/6 h of 200"
+    # at its maximum it stays there, still calm
+    assert _plan(*_new_videos(10), previous_hours=6.0).reason == "calm: 10 new videos/6 h of 200"
 
 
 def test_a_calm_competitor_relaxes_to_12_hours() -> None:
