@@ -42,10 +42,13 @@ from hashtag_tracker.rules.growth import (
 )
 
 # The default interval bounds per kind, in hours (README, "Polling").
+# Measured (bench/RESULTS.md, section 1): with 12 h for calm competitors and trends, a step
+# onset on one waited up to 10 h (a spike can fade before it is read); with 6 h every kind
+# is read at least as often as the fixed 6-hour cadence, and hot tags far more often.
 DEFAULT_BOUNDS: dict[HashtagKind, tuple[float, float]] = {
     HashtagKind.CAMPAIGN: (1.0, 6.0),
-    HashtagKind.COMPETITOR: (2.0, 12.0),
-    HashtagKind.TREND: (2.0, 12.0),
+    HashtagKind.COMPETITOR: (2.0, 6.0),
+    HashtagKind.TREND: (2.0, 6.0),
 }
 # At this heat and above a tag is polled at its minimum; at COLD and below it relaxes to its
 # maximum; in between, a steady pace settles between the two (heat_interval).

@@ -73,8 +73,8 @@ def _new_videos(count: int) -> tuple[Snapshot, list[Snapshot]]:
     ("kind", "expected"),
     [
         ("campaign", Bounds(1.0, 6.0)),
-        ("competitor", Bounds(2.0, 12.0)),
-        ("trend", Bounds(2.0, 12.0)),
+        ("competitor", Bounds(2.0, 6.0)),
+        ("trend", Bounds(2.0, 6.0)),
     ],
 )
 def test_each_kind_has_its_default_bounds(kind: str, expected: Bounds) -> None:
@@ -257,15 +257,20 @@ def test_calm_doubles_step_by_step_up_to_the_maximum() -> None:
     assert _plan(*_new_videos(10), previous_hours=6.0).reason == "calm: 10 new videos/6 h of 200"
 
 
-def test_a_calm_competitor_relaxes_to_12_hours() -> None:
+def test_a_calm_competitor_relaxes_to_its_maximum() -> None:
     rival = TrackedHashtag.parse({"hashtag": "trybrandx", "kind": "competitor"})
-    plan = _plan(*_new_videos(10), previous_hours=8.0, hashtag=rival)
-    assert plan.interval_hours == 12.0 and plan.next_due == at(18)
+    plan = _plan(*_new_videos(10), previous_hours=4.0, hashtag=rival)
+    assert plan.interval_hours == 6.0 and plan.next_due == at(12)
+    # a user who wants it cheaper sets a longer maximum on the tag
+    cheap = TrackedHashtag.parse(
+        {"hashtag": "trybrandx", "kind": "competitor", "thresholds": {"max_interval_hours": 12}}
+    )
+    assert _plan(*_new_videos(10), previous_hours=8.0, hashtag=cheap).interval_hours == 12.0
 
 
 def test_a_hot_competitor_tightens_to_2_hours() -> None:
     rival = TrackedHashtag.parse({"hashtag": "trybrandx", "kind": "competitor"})
-    assert _plan(*_new_videos(160), previous_hours=12.0, hashtag=rival).interval_hours == 2.0
+    assert _plan(*_new_videos(160), previous_hours=6.0, hashtag=rival).interval_hours == 2.0
 
 
 def test_a_tags_own_bounds_hold_its_interval() -> None:
