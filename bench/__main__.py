@@ -14,21 +14,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import cpu, credits, cycle, imports, package, report_scaling
+from bench import capacity, cost, cpu, cycle, imports, package, planner, report_scaling
 from bench.common import machine, say
 from bench.results import render
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("credits", "cycle", "cpu", "imports", "report", "package")
+SECTIONS = ("polling", "cycle", "cpu", "imports", "report", "package")
 
 
 @dataclass(frozen=True)
 class Sizes:
     """How big each section runs; the quick sizes only prove that every section works."""
 
-    credit_hashtags: int
-    credit_spikes: int
-    credit_days: float
+    polling_hashtags: int
+    polling_spikes: int
+    polling_days: float
+    high_rate_hashtags: int
+    limiter_seconds: float
+    limiter_workers: list[int]
+    over_hours: float
+    over_tick_minutes: int
     cycle_hashtags: list[int]
     cycle_time_scale: float
     cpu_hashtags: int
@@ -39,9 +44,14 @@ class Sizes:
 
 
 FULL = Sizes(
-    credit_hashtags=18,
-    credit_spikes=8,
-    credit_days=8.0,
+    polling_hashtags=36,
+    polling_spikes=16,
+    polling_days=8.0,
+    high_rate_hashtags=2_000,
+    limiter_seconds=20.0,
+    limiter_workers=[2, 10, 30, 50],
+    over_hours=48.0,
+    over_tick_minutes=60,
     cycle_hashtags=[100, 1000],
     cycle_time_scale=cycle.TIME_SCALE,
     cpu_hashtags=40,
@@ -50,9 +60,14 @@ FULL = Sizes(
     report_plan=[(100, 4), (100, 13), (100, 26), (1000, 4), (1000, 26)],
 )
 QUICK = Sizes(
-    credit_hashtags=6,
-    credit_spikes=3,
-    credit_days=2.0,
+    polling_hashtags=6,
+    polling_spikes=2,
+    polling_days=2.0,
+    high_rate_hashtags=300,
+    limiter_seconds=2.0,
+    limiter_workers=[2, 10],
+    over_hours=0.25,
+    over_tick_minutes=15,
     cycle_hashtags=[8],
     cycle_time_scale=300.0,
     cpu_hashtags=8,
@@ -89,9 +104,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def _runners(sizes: Sizes) -> dict[str, Callable[[], Any]]:
     return {
-        "credits": lambda: credits.measure(
-            sizes.credit_hashtags, sizes.credit_spikes, sizes.credit_days
-        ),
+        "polling": lambda: _polling(sizes),
         "cycle": lambda: cycle.measure(sizes.cycle_hashtags, sizes.cycle_time_scale),
         "cpu": lambda: cpu.measure(sizes.cpu_hashtags, sizes.cpu_cycles),
         "imports": lambda: {
@@ -102,6 +115,20 @@ def _runners(sizes: Sizes) -> dict[str, Callable[[], Any]]:
         "report": lambda: report_scaling.measure(sizes.report_plan),
         "package": lambda: package.measure(sizes.package_dependencies),
     }
+
+
+def _polling(sizes: Sizes) -> dict[str, Any]:
+    """Section 1: the policies side by side, capacity, and the cost model from the former."""
+    figures = planner.measure(sizes.polling_hashtags, sizes.polling_spikes, sizes.polling_days)
+    figures["cost"] = cost.model(figures)
+    figures["capacity"] = capacity.measure(
+        sizes.high_rate_hashtags,
+        sizes.limiter_seconds,
+        sizes.limiter_workers,
+        sizes.over_hours,
+        sizes.over_tick_minutes,
+    )
+    return figures
 
 
 def run(sizes: Sizes, sections: list[str]) -> dict[str, Any]:

@@ -33,7 +33,12 @@ class Bench:
 
 @contextmanager
 def bench_session(
-    scenario: Scenario, time_scale: float, monthly_budget: int = 20_000
+    scenario: Scenario,
+    time_scale: float,
+    monthly_budget: int = 20_000,
+    *,
+    rate_limit: int = PLAN_RATE_LIMIT,
+    parameters: dict[str, str] | None = None,
 ) -> Iterator[Bench]:
     """A LocalSession without Slack, logs to /dev/null, AWS requests counted, moto by partition.
 
@@ -45,11 +50,12 @@ def bench_session(
         counter = stack.enter_context(counting_requests())
         stack.enter_context(partition_queries())
         options = SessionOptions(
-            rate_limit=PLAN_RATE_LIMIT,
+            rate_limit=rate_limit,
             time_scale=time_scale,
             monthly_budget=monthly_budget,
             slack=False,
             log_stream=sink,
+            extra_parameters=dict(parameters or {}),
         )
         session = stack.enter_context(LocalSession(scenario, options))
         yield Bench(session, counter)

@@ -14,7 +14,7 @@ import cProfile
 import json
 import pstats
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +43,7 @@ class RequestCpu:
 
     def __init__(self) -> None:
         self.active = False
-        self.cpu: Counter[str] = Counter()
+        self.cpu: dict[str, float] = defaultdict(float)
         self.count: Counter[str] = Counter()
         self._undo: list[Callable[[], None]] = []
 
@@ -86,7 +86,7 @@ class RequestCpu:
                 "cpu_ms_per_request": round(1000 * cpu / self.count[op], 2),
                 "cpu_ms_per_hashtag": round(1000 * cpu / hashtag_cycles, 2),
             }
-            for op, cpu in self.cpu.most_common()
+            for op, cpu in sorted(self.cpu.items(), key=lambda kv: -kv[1])
         ]
 
 
@@ -107,7 +107,7 @@ class WorkerMeter:
         self.profile: cProfile.Profile | None = None
         self._counter = counter
         self._invoke: Callable[..., Any] = runner.invoke
-        runner.invoke = self.invoke  # type: ignore[method-assign]
+        runner.invoke = self.invoke  # type: ignore[method-assign,assignment]
 
     def invoke(self, name: str, event: dict[str, Any], timeout: float = 900.0) -> Any:
         if name != "worker":

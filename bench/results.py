@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import results_polling
 from bench.results_detail import details
-from bench.tables import mb, pct, report_flatness, table
+from bench.tables import mb, report_flatness, table
 
-CREDIT_TARGET = 0.60
 CYCLE_TARGET = 1.15
 CPU_TARGET_MS = 5.0
 IMPORT_TARGET = 1.5
@@ -46,22 +46,8 @@ def header(results: dict[str, Any]) -> list[str]:
 
 def summary(s: dict[str, Any]) -> list[str]:
     rows: list[list[Any]] = []
-    if "credits" in s:
-        c = s["credits"]
-        p, b = c["product"], c["baseline"]
-        ok = c["credit_ratio"] <= CREDIT_TARGET and (
-            (p["share_within_one_cycle"] or 0) >= (b["share_within_one_cycle"] or 0)
-        )
-        rows.append(
-            [
-                "1. credits / hashtag / day; viral moments detected within one cycle",
-                f"{p['credits_per_hashtag_day']} vs baseline {b['credits_per_hashtag_day']} "
-                f"({pct(c['credit_ratio'])}); detected {pct(p['share_within_one_cycle'])} vs "
-                f"{pct(b['share_within_one_cycle'])}",
-                "≤ 60 % of the baseline's credits, equal or better detection",
-                _verdict(ok),
-            ]
-        )
+    if "polling" in s:
+        rows += results_polling.summary_rows(s)
     if "cycle" in s:
         worst = max(r["ratio"] for r in s["cycle"])
         too_many = sum(r["too_many_requests"] for r in s["cycle"])

@@ -4,65 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.tables import mb, pct, report_flatness, report_growth, table
+from bench import results_polling
+from bench.tables import mb, report_flatness, report_growth, table
 from hashtag_tracker.collection.pacing import SAFETY_MARGIN
-
-
-def credits_section(c: dict[str, Any]) -> list[str]:
-    p, b = c["product"], c["baseline"]
-    rows = [
-        [
-            name,
-            side["credits_per_hashtag_day"],
-            ", ".join(f"{k} {v}" for k, v in side["per_kind_day"].items()),
-            ", ".join(f"{k} {v}" for k, v in side["endpoint_calls"].items()),
-            f"{side['within_one_cycle']}/{side['injected']} "
-            f"({pct(side['share_within_one_cycle'])})",
-            f"{side['first_cycle']}/{side['injected']}",
-            side["mean_lag_hours"],
-            side["viral_alerts_on_calm_tags"],
-            side["too_many_requests"],
-        ]
-        for name, side in (("product (default policy)", p), ("tutorial baseline", b))
-    ]
-    kinds = ", ".join(f"{n} {k}" for k, n in c["kinds"].items())
-    return [
-        "## 1. Credits and viral detection against a tutorial-style baseline",
-        "",
-        f"{c['hashtags']} hashtags ({kinds}) for {c['days']:g} days of 6-hourly cycles on the "
-        f"simulator (time scale {c['time_scale']:g}); both sides polled the same scenario, each "
-        "against its own simulator instance so credits are counted apart (the simulator "
-        "charges every 200). Injected viral moments: a spike (80–250 new videos per hour at "
-        "its peak, fading over 6–18 h: the simulator's own viral ranges) at a different time "
-        "and phase of the cycle for each `spike…` tag. *Within one cycle* = the first viral "
-        "alert comes at the first cycle after the onset or the one after (the end-to-end "
-        "tests' allowance); *first cycle* = at the first cycle after the onset.",
-        "",
-        *table(
-            [
-                "side",
-                "credits / hashtag / day",
-                "by kind",
-                "calls by endpoint",
-                "detected within one cycle",
-                "at first cycle",
-                "mean lag (h)",
-                "viral alerts on calm tags",
-                "429s",
-            ],
-            rows,
-        ),
-        f"Product credits are {pct(c['credit_ratio'])} of the baseline's (target ≤ 60 %).",
-        "The baseline fetches a 30-video page every cycle (4 a day) and 3 comment pages a day "
-        "for every tag: 11 credits a day. The product fetches stats every cycle (viral "
-        "detection reads the counters), one page of videos a day, for campaigns at most one "
-        "more on the first cycle of the day whose video count jumped by ≥ 30 since the last "
-        "page, and 2 / 1 / 0 comment pages a day for campaigns / competitors / trends: 5 "
-        "credits a day for a trend tag, 6 for a competitor, 7–8 for a campaign.",
-        f"The baseline polls without pacing and got {b['too_many_requests']} × 429; it "
-        "retries after Retry-After, so 429s cost it time, not credits or detection.",
-        "",
-    ]
 
 
 def cycle_section(rows: list[dict[str, Any]]) -> list[str]:
@@ -309,8 +253,8 @@ def package_section(rows: list[dict[str, Any]]) -> list[str]:
 
 def details(s: dict[str, Any]) -> list[str]:
     lines: list[str] = []
-    if "credits" in s:
-        lines += credits_section(s["credits"])
+    if "polling" in s:
+        lines += results_polling.section(s["polling"])
     if "cycle" in s:
         lines += cycle_section(s["cycle"])
     if "cpu" in s:
