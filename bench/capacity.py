@@ -118,10 +118,10 @@ def _busiest(starts: list[float], window: float) -> int:
 
 def limiter_run(workers: int, seconds: float, call_seconds: float = CALL_SECONDS) -> dict[str, Any]:
     """`workers` threads, each one worker container with its own RateLimiter (the product's,
-    paced at 50/s as PlanRateLimitPerSecond=50 sets it: 3,000 per 60-s window), taking SQS
+    paced at 50/s as PlanRateLimitPerSecond=50 sets it: 50 per 1-s window), taking SQS
     batches of 5 records, one call per record lasting `call_seconds` + the work between."""
     store = MemorySlotStore(CAS_SECONDS)
-    policy = PacingPolicy(HIGH_RATE_PER_SECOND * 60, 60.0)
+    policy = PacingPolicy(HIGH_RATE_PER_SECOND, 1.0)
     starts: list[float] = []
     lock = threading.Lock()
     end = time.time() + seconds

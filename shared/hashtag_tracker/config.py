@@ -40,6 +40,10 @@ class CollectionPlan(CollectionTables, frozen=True, kw_only=True):
     monthly_credit_budget: Annotated[int, Meta(ge=0)] = field(
         name="MONTHLY_CREDIT_BUDGET", default=20_000
     )
+    # The plan's rate-limit window; only the local runner shortens it (time-scaled simulator).
+    rate_window_seconds: Annotated[float, Meta(gt=0)] = field(
+        name="RATE_WINDOW_SECONDS", default=60.0
+    )
     # Every tag polled at exactly this interval; 0: the adaptive planner.
     fixed_interval_hours: Annotated[float, Meta(ge=0, le=168)] = field(
         name="FIXED_INTERVAL_HOURS", default=0.0
@@ -51,6 +55,16 @@ class CollectionPlan(CollectionTables, frozen=True, kw_only=True):
         if self.rate_limit_per_second > 0:
             return max(1, int(self.rate_limit_per_second * 60))
         return self.rate_limit_per_minute
+
+    @property
+    def pacing_window(self) -> tuple[int, float]:
+        """(calls, seconds) of the window the limiter paces in: a second when a per-second
+        rate of 1 or more is set (so no second ever holds more than it), else the plan's
+        minute. The provider's X-RateLimit-Limit is read in the same window."""
+        minute = self.rate_window_seconds
+        if self.rate_limit_per_second >= 1:
+            return int(self.rate_limit_per_second), minute / 60
+        return self.rate_per_minute, minute
 
     @property
     def fixed_hours(self) -> float | None:
@@ -71,10 +85,6 @@ class WorkerSettings(CollectionPlan, frozen=True, kw_only=True):
     api_base_url: str = field(name="API_BASE_URL", default="https://api.scavio.dev")
     api_key_secret: str = field(name="API_KEY_SECRET", default="hashtag-tracker/scavio-api-key")
     retention_days: Annotated[int, Meta(ge=1)] = field(name="RETENTION_DAYS", default=400)
-    # The plan's rate-limit window; only the local runner shortens it (time-scaled simulator).
-    rate_window_seconds: Annotated[float, Meta(gt=0)] = field(
-        name="RATE_WINDOW_SECONDS", default=60.0
-    )
     worker_max_attempts: Annotated[int, Meta(ge=1, le=10)] = field(
         name="WORKER_MAX_ATTEMPTS", default=3
     )

@@ -95,3 +95,14 @@ def test_a_function_needs_only_its_own_variables() -> None:
     # Then each starts without the other functions' settings
     assert slack.slack_webhook_secret == "s"
     assert (report.reports_bucket, report.alert_topic_arn) == ("b", "")
+
+
+def test_a_per_second_plan_is_paced_in_one_second_windows() -> None:
+    # 50 a second: no second may hold more than 50 (a 60-s window would let a late call
+    # share a second with punctual ones)
+    env = {**TABLES, "RATE_LIMIT_PER_SECOND": "50"}
+    assert load_settings(WorkerSettings, env).pacing_window == (50, 1.0)
+    assert load_settings(WorkerSettings, TABLES).pacing_window == (10, 60.0)
+    # the local runner's shortened minute shortens the second alike
+    scaled = {**env, "RATE_WINDOW_SECONDS": "6"}
+    assert load_settings(SchedulerSettings, scaled).pacing_window == (50, 0.1)

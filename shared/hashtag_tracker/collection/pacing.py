@@ -26,6 +26,8 @@ MAX_CAS_ATTEMPTS = 50
 # Slots are booked ahead only while this container's work between two calls takes under this
 # share of a slot: slower, and the slots it booked would pass before it could use them.
 BLOCK_WORK_SHARE = 0.5
+# Slots at least this long are booked ahead by a container that has not timed its work yet.
+COLD_BOOKING_MS = 1_000
 
 
 class NoCapacityError(RuntimeError):
@@ -136,8 +138,13 @@ class RateLimiter:
         raise NoCapacityError(self._policy.interval_ms / 1000)
 
     def books_ahead(self) -> bool:
-        """Whether this container's calls come fast enough to use slots booked ahead."""
-        return self._work_ms is None or self._work_ms < BLOCK_WORK_SHARE * self._policy.interval_ms
+        """Whether this container's calls come fast enough to use slots booked ahead. Before
+        it has timed its work, only when slots are long (COLD_BOOKING_MS): a cold container's
+        first call outlasts a 20 ms slot (50 a second), and the slots it booked would pass."""
+        interval = self._policy.interval_ms
+        if self._work_ms is None:
+            return interval >= COLD_BOOKING_MS
+        return self._work_ms < BLOCK_WORK_SHARE * interval
 
     def _note_work(self, now_ms: int, interval_ms: int) -> None:
         """Time since the last call started: the container's work between calls. A gap of

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 
 from hashtag_tracker.collection.policy import FetchPolicy
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
-from hashtag_tracker.models.plan import MIN_INTERVAL_HOURS, PlanEntry
+from hashtag_tracker.models.plan import MAX_REASON_LENGTH, MIN_INTERVAL_HOURS, PlanEntry
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
 from hashtag_tracker.rules.engine import MIN_PCT_BASE_VIDEOS, MIN_PCT_BASE_VIEWS, viral_alert
 from hashtag_tracker.rules.growth import (
@@ -203,9 +203,32 @@ def heat_interval(heat: float, bounds: Bounds) -> float:
     return bounds.min_hours * math.pow(bounds.max_hours / bounds.min_hours, share)
 
 
+@dataclass(frozen=True, slots=True)
+class _Move:
+    hours: float
+    why: str
+    # The viral rule fired on this reading, outside an earlier alert's cooldown.
+    alerted: bool = False
+
+
+def _recently_alerted(
+    hashtag: TrackedHashtag, snapshot: Snapshot, previous: PlanEntry | None
+) -> float | None:
+    """Hours since the tag's last viral alert when inside its cooldown, else None."""
+    if previous is None or previous.alerted_at is None:
+        return None
+    since = (snapshot.cycle - previous.alerted_at).total_seconds() / 3600
+    return since if 0 <= since < hashtag.thresholds.cooldown_hours else None
+
+
 def _move(
-    hashtag: TrackedHashtag, reading: Reading, heat: Heat, previous: float, bounds: Bounds
-) -> tuple[float, str]:
+    hashtag: TrackedHashtag,
+    reading: Reading,
+    heat: Heat,
+    entry: PlanEntry | None,
+    previous: float,
+    bounds: Bounds,
+) -> _Move:
     """The next interval after a usable reading, and why."""
     snapshot, history = reading.snapshot, reading.history
     speedup = acceleration(snapshot, history)
@@ -213,33 +236,48 @@ def _move(
         speedup is not None and speedup >= ACCELERATION and heat.value >= ACCELERATION_MIN_HEAT
     )
     lowest = bounds.min_hours
-    rules = (
-        (heat.text == NO_BASE, lowest, "new: learning its pace"),
-        (_alerted(hashtag, snapshot, history), lowest, f"viral alert: {heat.text}"),
-        (heat.value >= HOT, lowest, f"hot: {heat.text}"),
-        (accelerating, lowest, f"accelerating ({speedup or 0:.1f}× the pace before): {heat.text}"),
-        (reading.counts_decreased, previous / 2, f"sharp change (counts fell): {heat.text}"),
-    )
-    found = next(((hours, why) for hit, hours, why in rules if hit), None)
-    if found is not None:
-        return found
+    if heat.text == NO_BASE:
+        return _Move(lowest, "new: learning its pace")
+    if accelerating:
+        return _Move(lowest, f"accelerating ({speedup or 0:.1f}× the pace before): {heat.text}")
+    alerted = _alerted(hashtag, snapshot, history)
+    since = _recently_alerted(hashtag, snapshot, entry)
+    if since is not None and (alerted or heat.value >= HOT):
+        # The moment is alerted: more readings of it cannot page again (its cooldown), only
+        # a second surge can (acceleration, above). Watch it at half the maximum.
+        watch = max(lowest, bounds.max_hours / 2)
+        return _Move(watch, f"alerted {since:.0f} h ago, watching: {heat.text}")
+    if alerted:
+        return _Move(lowest, f"viral alert: {heat.text}", alerted=True)
+    if heat.value >= HOT:
+        return _Move(lowest, f"hot: {heat.text}")
+    return _by_heat(reading, heat, previous, bounds)
+
+
+def _by_heat(reading: Reading, heat: Heat, previous: float, bounds: Bounds) -> _Move:
+    """Below hot: halve on falling counts, else toward what a steady pace deserves."""
+    if reading.counts_decreased:
+        return _Move(previous / 2, f"sharp change (counts fell): {heat.text}")
     deserved = round(bounds.clamp(heat_interval(heat.value, bounds)), 4)
     if math.isclose(deserved, previous, abs_tol=1e-3):
-        return previous, f"{'calm' if heat.value <= COLD else 'steady'}: {heat.text}"
+        return _Move(previous, f"{'calm' if heat.value <= COLD else 'steady'}: {heat.text}")
     if deserved < previous:
-        return deserved, f"warm: {heat.text}"
-    return min(previous * 2, deserved), f"calm: {heat.text}"
+        return _Move(deserved, f"warm: {heat.text}")
+    return _Move(min(previous * 2, deserved), f"calm: {heat.text}")
 
 
 def _decide(
-    hashtag: TrackedHashtag, reading: Reading, previous: float, bounds: Bounds
-) -> tuple[float, str, float]:
-    """(interval hours, reason, heat) for `reading`; `previous` is the interval before."""
+    hashtag: TrackedHashtag,
+    reading: Reading,
+    entry: PlanEntry | None,
+    previous: float,
+    bounds: Bounds,
+) -> tuple[_Move, float]:
+    """The move for `reading` and its heat; `previous` is the interval before."""
     if not reading.snapshot.usable:
-        return (*_unusable(reading.snapshot, previous, bounds), 0.0)
+        return _Move(*_unusable(reading.snapshot, previous, bounds)), 0.0
     heat = measure_heat(hashtag, reading.snapshot, reading.history)
-    hours, why = _move(hashtag, reading, heat, previous, bounds)
-    return hours, why, heat.value
+    return _move(hashtag, reading, heat, entry, previous, bounds), heat.value
 
 
 def next_plan(
@@ -247,20 +285,24 @@ def next_plan(
 ) -> PlanEntry:
     """The tag's plan after `reading`: its interval, next due tick and why."""
     before = previous.interval_hours if previous is not None else bounds.min_hours
-    hours, reason, heat = _decide(hashtag, reading, bounds.clamp(before), bounds)
-    hours = round(bounds.clamp(hours), 4)
+    move, heat = _decide(hashtag, reading, previous, bounds.clamp(before), bounds)
+    hours = round(bounds.clamp(move.hours), 4)
     cycle = reading.snapshot.cycle
     sampled_on = previous.sampled_on if previous is not None else None
     if reading.sampled:
         sampled_on = cycle.date()
+    alerted_at = previous.alerted_at if previous is not None else None
+    if move.alerted:
+        alerted_at = cycle
     return PlanEntry(
         hashtag=hashtag.hashtag,
         interval_hours=hours,
         next_due=cycle + timedelta(hours=hours),
-        reason=reason,
+        reason=move.why[:MAX_REASON_LENGTH],
         last_poll=cycle,
         heat=heat,
         sampled_on=sampled_on,
+        alerted_at=alerted_at,
     )
 
 
@@ -448,10 +490,12 @@ def tick_allowance(
 @dataclass(frozen=True, slots=True)
 class Resolution:
     """What the account can sustain against what the tags need: calls (= credits) an hour
-    for every tag at its longest interval with its daily sample, and what the plan's rate and
-    the month's even credit share allow."""
+    for every tag's stats at its longest interval and for its daily sample, and what the
+    plan's rate and the month's even credit share allow. Stats go first (detection); daily
+    samples take the calls to spare."""
 
-    needed_per_hour: float
+    stats_per_hour: float
+    samples_per_hour: float
     allowed_per_hour: float
     tags: int
     # Means over the tags: the longest interval, and the calls of a daily sample.
@@ -459,15 +503,27 @@ class Resolution:
     sample_calls: float
 
     @property
+    def needed_per_hour(self) -> float:
+        return self.stats_per_hour + self.samples_per_hour
+
+    @property
     def enough(self) -> bool:
         return self.allowed_per_hour >= self.needed_per_hour
 
     @property
     def effective_hours(self) -> float | None:
-        """The longest intervals stretched evenly to what is allowed; None: nothing is."""
+        """The longest intervals, stretched evenly when the stats alone need more than is
+        allowed; None: nothing is allowed."""
         if self.allowed_per_hour <= 0:
             return None
-        return round(self.longest_hours * max(1.0, self.needed_per_hour / self.allowed_per_hour), 2)
+        stretch = max(1.0, self.stats_per_hour / self.allowed_per_hour)
+        return round(self.longest_hours * stretch, 2)
+
+    @property
+    def sampled_per_day(self) -> float:
+        """Daily samples the calls left after the stats pay for, a day."""
+        spare = max(0.0, self.allowed_per_hour - self.stats_per_hour) * 24
+        return min(float(self.tags), spare / self.sample_calls) if self.sample_calls else 0.0
 
     def followable(self, hours: float) -> int:
         """How many tags the account can poll every `hours` hours, daily samples included."""
@@ -475,14 +531,26 @@ class Resolution:
 
     def text(self, resolution_hours: float) -> str:
         effective = self.effective_hours
-        stretched = f"about {effective:.1f} h" if effective is not None else "no polls at all"
+        if effective is None:
+            shortfall = "Nothing can be polled until the month's credits reset."
+        elif self.allowed_per_hour < self.stats_per_hour:
+            shortfall = (
+                f"Intervals stretch evenly, to about {effective:.1f} h on average, and the "
+                f"daily samples (video pages, comments) wait for calls to spare."
+            )
+        else:
+            shortfall = (
+                f"Every tag keeps its longest interval, but the daily samples (video pages, "
+                f"comments) go out only with calls to spare: about "
+                f"{self.sampled_per_day:.0f} of {self.tags} tags a day."
+            )
         return (
             f"{self.tags} tracked hashtags need {self.needed_per_hour:.1f} calls an hour at "
             f"their longest intervals (daily samples included); the plan's rate limit and the "
-            f"month's credit allowance allow {self.allowed_per_hour:.1f}. Intervals stretch "
-            f"evenly, to {stretched} on average. At {resolution_hours:g}-hour resolution this "
-            f"account can follow about {self.followable(resolution_hours)} hashtags: raise the "
-            f"plan or the budget, or track fewer tags."
+            f"month's credit allowance allow {self.allowed_per_hour:.1f}. {shortfall} At "
+            f"{resolution_hours:g}-hour resolution this account can follow about "
+            f"{self.followable(resolution_hours)} hashtags: raise the plan or the budget, or "
+            f"track fewer tags."
         )
 
 
@@ -493,12 +561,12 @@ def resolution(
     calls_per_hour: float,
     credits_per_hour: float,
 ) -> Resolution:
-    """Calls an hour the tags need at their longest intervals (with one daily sample each)
-    against the lower of the rate's calls and the credit share an hour."""
+    """Calls an hour the tags need at their longest intervals (stats) and for one daily
+    sample each, against the lower of the rate's calls and the credit share an hour."""
     count = max(1, len(bounds))
-    needed = sum(1 / b.max_hours for b in bounds) + sum(samples) / 24
     return Resolution(
-        needed_per_hour=needed,
+        stats_per_hour=sum(1 / b.max_hours for b in bounds),
+        samples_per_hour=sum(samples) / 24,
         allowed_per_hour=min(calls_per_hour, credits_per_hour),
         tags=len(bounds),
         longest_hours=sum(b.max_hours for b in bounds) / count,

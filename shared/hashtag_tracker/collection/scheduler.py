@@ -92,7 +92,10 @@ class TickSettings:
     tick_minutes: int = 60
     # Every tag polled at exactly this interval (hours); None: the adaptive planner.
     fixed_interval_hours: float | None = None
-    rate_per_minute: float = 10.0
+    # The plan's calls per pacing window (a minute, or a second for a per-second plan): the
+    # unit the provider's X-RateLimit-Limit is read in.
+    rate_per_window: float = 10.0
+    window_seconds: float = 60.0
     monthly_budget: int = 20_000
     policy: FetchPolicy = field(default_factory=FetchPolicy)
 
@@ -193,11 +196,12 @@ class TickPorts:
 def tick_budget(
     settings: TickSettings, tick: datetime, figures: TickFigures, queued: int
 ) -> tuple[TickBudget, float]:
-    """The tick's calls and credits, and the rate it used: the lower of the setting and what
-    the provider's X-RateLimit-Limit reported (per the plan's minute)."""
-    rate = settings.rate_per_minute
+    """The tick's calls and credits, and the rate per minute it used: the lower of the setting
+    and what the provider's X-RateLimit-Limit reported (in the setting's window)."""
+    per_window = settings.rate_per_window
     if figures.header_limit is not None:
-        rate = min(rate, float(figures.header_limit))
+        per_window = min(per_window, float(figures.header_limit))
+    rate = per_window * 60 / settings.window_seconds
     _, month_end = month_bounds(tick)
     remaining = settings.monthly_budget - figures.credits_spent
     return (

@@ -35,6 +35,8 @@ class PlanEntry(Record, frozen=True, kw_only=True):
     heat: Annotated[float, Meta(ge=0)] = 0.0
     # The UTC day of the tag's last daily sample (video page, comments).
     sampled_on: date | None = None
+    # The tick of the tag's last viral alert (its cooldown: readings of the same moment).
+    alerted_at: Annotated[datetime, Meta(tz=True)] | None = None
 
     def due(self, tick: datetime) -> bool:
         return self.next_due <= tick

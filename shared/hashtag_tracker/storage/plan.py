@@ -35,8 +35,10 @@ PLAN_TTL = timedelta(days=30)
 def entry_to_item(entry: PlanEntry) -> dict[str, Any]:
     item: dict[str, Any] = to_data(entry)
     item["next_due"] = to_iso(entry.next_due)
-    if entry.last_poll is not None:
-        item["last_poll"] = to_iso(entry.last_poll)
+    for name in ("last_poll", "alerted_at"):
+        value = getattr(entry, name)
+        if value is not None:
+            item[name] = to_iso(value)
     base = entry.last_poll or entry.next_due
     item |= {"pk": PLAN_PK, "sk": entry.hashtag, "expires_at": int((base + PLAN_TTL).timestamp())}
     return item

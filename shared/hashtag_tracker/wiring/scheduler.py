@@ -46,7 +46,8 @@ def tick_settings(settings: SchedulerSettings) -> TickSettings:
     return TickSettings(
         tick_minutes=settings.tick_minutes,
         fixed_interval_hours=settings.fixed_hours,
-        rate_per_minute=float(settings.rate_per_minute),
+        rate_per_window=float(settings.pacing_window[0]),
+        window_seconds=60.0 * settings.pacing_window[1] / settings.rate_window_seconds,
         monthly_budget=settings.monthly_credit_budget,
     )
 

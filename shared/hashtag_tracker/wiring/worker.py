@@ -77,7 +77,7 @@ class WorkerContainer:
             on_call=meter.record,
             transport=self.transport,
             # A 429 waits at least one slot of the plan, never retries at once.
-            min_429_wait=plan_slot_seconds(limiter.limit, config.rate_window_seconds),
+            min_429_wait=plan_slot_seconds(limiter.limit, config.pacing_window[1]),
             **self.provider_options,
         )
         return WorkerDeps(
@@ -139,9 +139,7 @@ def make_worker_container(
         queue=SqsFetchQueue(settings.fetch_queue_url),
         topic=SnsNoticeTopic(settings.alert_topic_arn),
         plans=DynamoPlanStore(settings.state_table),
-        limiter=RateLimiter(
-            state, PacingPolicy(settings.rate_per_minute, settings.rate_window_seconds)
-        ),
+        limiter=RateLimiter(state, PacingPolicy(*settings.pacing_window)),
         transport=Urllib3Transport(),
         alerts=alerts(settings, clock),
         provider_options=dict(provider_options or {}),

@@ -283,3 +283,18 @@ def test_a_container_too_slow_for_booked_slots_books_one_at_a_time() -> None:
         fast.acquire(max_wait_seconds=600, block=3)
         wall.ms += 100
     assert fast.books_ahead()
+
+
+def test_a_cold_container_books_no_short_slots_ahead() -> None:
+    # Given a 50-a-second plan (slots 22 ms apart, shorter than a cold container's first call)
+    state, wall = FakeState(), FakeWall()
+    fast = wall.limiter(state, PacingPolicy(50, 1.0))
+    # When a container that has not timed its work asks for its batch's first call
+    fast.acquire(max_wait_seconds=60, block=5)
+    # Then it books its own slot only: the record points one slot on, not five
+    assert state.next_ms == wall.now() + PacingPolicy(50, 1.0).interval_ms
+    # While a 10-a-minute plan's 6.3 s slots are booked for the whole batch at once
+    slow_state = FakeState()
+    slow = wall.limiter(slow_state, PLAN)
+    slow.acquire(max_wait_seconds=600, block=5)
+    assert slow_state.next_ms == wall.now() + 5 * PLAN.interval_ms

@@ -25,7 +25,7 @@ from hashtag_tracker.collection.planner import (
     tick_calls,
 )
 from hashtag_tracker.collection.policy import FetchPolicy
-from hashtag_tracker.models.codec import decode_json, to_json
+from hashtag_tracker.models.codec import decode_json, replace, to_json
 from hashtag_tracker.models.hashtag import HashtagKind, TrackedHashtag
 from hashtag_tracker.models.plan import PlanEntry
 from hashtag_tracker.models.snapshot import Snapshot, SnapshotStatus
@@ -595,27 +595,38 @@ def test_the_allowance_over_a_month_never_overspends_and_rolls_unspent_forward()
 # -- what the account can follow -------------------------------------------------------------
 
 
-def test_resolution_of_too_many_tags_says_how_far_intervals_stretch() -> None:
-    # Four campaigns at 6 h with a 3-call daily sample: 4/6 + 12/24 = 1.17 calls an hour
+def test_resolution_when_only_the_samples_do_not_fit() -> None:
+    # Four campaigns at 6 h (4/6 = 0.67 calls an hour) with a 3-call daily sample (0.5 an
+    # hour) against 1 call an hour: the stats fit, the samples get the 0.33 to spare
     need = resolution([Bounds(1, 6)] * 4, [3] * 4, calls_per_hour=54, credits_per_hour=1.0)
-    assert need.needed_per_hour == pytest.approx(7 / 6)
-    assert need.allowed_per_hour == 1.0 and not need.enough
-    assert need.effective_hours == 7.0
+    assert need.needed_per_hour == pytest.approx(7 / 6) and not need.enough
+    assert need.effective_hours == 6.0  # the stats keep every longest interval
+    assert need.sampled_per_day == pytest.approx(8 / 3)  # 8 spare calls a day / 3 a sample
     # 1 call an hour over (1/6 + 3/24) a tag
     assert need.followable(6) == 3 and need.followable(12) == 4 and need.followable(1) == 0
     assert need.text(6) == (
         "4 tracked hashtags need 1.2 calls an hour at their longest intervals (daily samples "
-        "included); the plan's rate limit and the month's credit allowance allow 1.0. "
-        "Intervals stretch evenly, to about 7.0 h on average. At 6-hour resolution this "
+        "included); the plan's rate limit and the month's credit allowance allow 1.0. Every "
+        "tag keeps its longest interval, but the daily samples (video pages, comments) go out "
+        "only with calls to spare: about 3 of 4 tags a day. At 6-hour resolution this "
         "account can follow about 3 hashtags: raise the plan or the budget, or track fewer "
         "tags."
     )
 
 
+def test_resolution_of_too_many_tags_says_how_far_intervals_stretch() -> None:
+    # The same four against 0.5 calls an hour: the stats alone need 0.67
+    need = resolution([Bounds(1, 6)] * 4, [3] * 4, calls_per_hour=0.5, credits_per_hour=9)
+    assert need.effective_hours == 8.0 and need.sampled_per_day == 0
+    assert "Intervals stretch evenly, to about 8.0 h on average, and the daily samples" in (
+        need.text(6)
+    )
+
+
 def test_resolution_takes_the_lower_of_the_rate_and_the_credits() -> None:
-    need = resolution([Bounds(2, 12)] * 2, [2] * 2, calls_per_hour=0.2, credits_per_hour=9)
-    assert need.allowed_per_hour == 0.2 and need.longest_hours == 12 and need.sample_calls == 2
-    assert need.effective_hours == pytest.approx(12 * (2 / 12 + 4 / 24) / 0.2, abs=0.01)
+    need = resolution([Bounds(2, 12)] * 2, [2] * 2, calls_per_hour=0.1, credits_per_hour=9)
+    assert need.allowed_per_hour == 0.1 and need.longest_hours == 12 and need.sample_calls == 2
+    assert need.effective_hours == pytest.approx(12 * (2 / 12) / 0.1, abs=0.01)
 
 
 def test_resolution_with_room_stretches_nothing() -> None:
@@ -629,7 +640,8 @@ def test_resolution_with_room_stretches_nothing() -> None:
 def test_resolution_with_nothing_allowed() -> None:
     need = resolution([Bounds(1, 6)], [3], calls_per_hour=540, credits_per_hour=0)
     assert need.effective_hours is None and need.followable(6) == 0
-    assert "to no polls at all" in need.text(6) and "follow about 0 hashtags" in need.text(6)
+    assert "Nothing can be polled until the month's credits reset." in need.text(6)
+    assert "follow about 0 hashtags" in need.text(6)
 
 
 def test_resolution_of_no_tags() -> None:
@@ -642,3 +654,40 @@ def test_a_fixed_cadence_below_a_quarter_hour_still_gives_a_readable_plan() -> N
         CAMPAIGN, Reading(*_new_videos(10)), None, bounds_for(CAMPAIGN, fixed_hours=0.1)
     )
     assert decode_json(to_json(plan), PlanEntry) == plan
+
+
+# -- after an alert: the same moment is watched, not polled hourly -----------------------------
+
+
+def _after_alert(hours_since: float, snapshot: Snapshot, history: list[Snapshot]) -> PlanEntry:
+    previous = replace(_previous(1.0), alerted_at=snapshot.cycle - timedelta(hours=hours_since))
+    reading = Reading(snapshot, history)
+    return next_plan(CAMPAIGN, reading, previous, bounds_for(CAMPAIGN))
+
+
+def test_a_viral_alert_records_when_it_fired() -> None:
+    plan = _plan(*_new_videos(250), previous_hours=6.0)
+    assert plan.alerted_at == at(6) and plan.interval_hours == 1.0
+
+
+def test_inside_the_cooldown_the_alerted_moment_is_watched_at_half_the_maximum() -> None:
+    # Given an alert 2 h ago and a reading that still meets the rule (the same moment)
+    plan = _after_alert(2, *_new_videos(250))
+    # Then it is read every 3 h (half of 6), keeping the alert's time
+    assert plan.interval_hours == 3.0 and plan.alerted_at == at(4)
+    assert plan.reason == "alerted 2 h ago, watching: 250 new videos/6 h of 200"
+    # And a hot reading of its fading tail too
+    assert _after_alert(5, *_new_videos(170)).interval_hours == 3.0
+
+
+def test_a_second_surge_inside_the_cooldown_goes_to_the_minimum() -> None:
+    # 10 videos in 4 h (2.5/h), then 300 in 2 h (150/h): a new surge, 60× the pace before
+    history = [ok(0, VIEWS, 1_000), ok(4, VIEWS, 1_010)]
+    plan = _after_alert(3, ok(6, VIEWS, 1_310), history)
+    assert plan.interval_hours == 1.0 and plan.reason.startswith("accelerating (60.0×")
+
+
+def test_after_the_cooldown_the_rule_alerts_and_tightens_again() -> None:
+    plan = _after_alert(24, *_new_videos(250))
+    assert plan.interval_hours == 1.0 and plan.alerted_at == at(6)
+    assert plan.reason == "viral alert: 250 new videos/6 h of 200"

@@ -94,7 +94,7 @@ def test_thousands_of_items_are_sent_in_chunks() -> None:
         store.items[f"tag{i}"] = hashtag_to_item(TrackedHashtag.parse({"hashtag": f"tag{i}"}))
     sink = FakeSink()
     # A plan and a budget with room for them all in one tick (50 calls a second)
-    settings = TickSettings(rate_per_minute=3000, monthly_budget=10_000_000)
+    settings = TickSettings(rate_per_window=3000, monthly_budget=10_000_000)
     result = fan_out(
         NOW, settings=settings, ports=tick_ports(store.scan(), FakeClaims(), sink), now=NOW
     )

@@ -176,7 +176,7 @@ def test_a_two_hour_schedule_holds_a_flight_for_three_ticks() -> None:
 def test_what_a_short_tick_cannot_send_is_carried_to_the_next() -> None:
     # Given eight new tags and 0.1 calls a minute: 5 calls a tick (6 less 10 %)
     names = [f"tag{i}" for i in range(8)]
-    ticks = Ticks(*names, settings=TickSettings(rate_per_minute=0.1))
+    ticks = Ticks(*names, settings=TickSettings(rate_per_window=0.1))
     # When the 12:00 tick runs
     first = ticks.run()
     # Then five go out (stats only: no room for samples), three are carried
@@ -237,14 +237,14 @@ def test_more_tags_than_the_account_can_follow_stretch_and_notify_once() -> None
     # When two ticks run
     first = ticks.run()
     second = ticks.run(TICK + HOUR)
-    # Then every interval stretches to 7 h on average (a metric), and ops hear of it once
-    assert first.stretched_hours == 7.0 and second.stretched_hours is not None
-    assert first.as_dict()["stretched_hours"] == 7.0
+    # Then the stats keep 6 h (the metric) while the samples wait, and ops hear of it once
+    assert first.stretched_hours == 6.0 and second.stretched_hours is not None
+    assert first.as_dict()["stretched_hours"] == 6.0
     assert notices.calls == ["capacity#2026-11", "capacity#2026-11"]
     [(_, subject, text)] = notices.published
     assert subject == NOTICE_SUBJECT
     assert text.startswith("4 tracked hashtags need 1.2 calls an hour")
-    assert "allow 1.0" in text and "to about 7.0 h on average" in text
+    assert "allow 1.0" in text and "about 3 of 4 tags a day" in text
     assert "At 6-hour resolution this account can follow about 3 hashtags" in text
     # And the tick still sends what it can: 3 credits (3 × 204 / 204) for the 4 new tags
     assert (first.credit_allowance, first.sent, first.carried) == (3, 3, 1)
@@ -266,7 +266,7 @@ def test_an_account_that_can_follow_every_tag_stretches_nothing() -> None:
 
 def test_no_notice_port_still_reports_the_stretch() -> None:
     result = Ticks("a", "b", "c", "d", settings=TickSettings(monthly_budget=204)).run()
-    assert result.stretched_hours == 7.0
+    assert result.stretched_hours == 6.0
 
 
 def test_a_spent_budget_reports_the_stretch_it_notifies() -> None:
@@ -277,5 +277,16 @@ def test_a_spent_budget_reports_the_stretch_it_notifies() -> None:
     result = ticks.run()
     # Then ops hear that nothing can be polled, and the result does not say "can"
     [(_, _, text)] = notices.published
-    assert "to no polls at all" in text
+    assert "Nothing can be polled until the month's credits reset." in text
     assert result.stretched_hours is not None
+
+
+def test_a_per_second_plans_header_is_read_per_second() -> None:
+    from hashtag_tracker.collection.scheduler import tick_budget
+    from hashtag_tracker.models.plan import TickFigures
+
+    # Given a 50-a-second plan whose answers say X-RateLimit-Limit: 40 (a second)
+    settings = TickSettings(rate_per_window=50, window_seconds=1.0)
+    budget, rate = tick_budget(settings, TICK, TickFigures(0, 40), queued=0)
+    # Then the tick paces at 40 a second: 2,400 a minute, 129,600 calls in an hour less 10 %
+    assert rate == 2_400 and budget.calls == 129_600
