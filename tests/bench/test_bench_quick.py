@@ -143,3 +143,16 @@ def test_package_sizes(quick: tuple[dict[str, Any], str]) -> None:
     assert len(functions) == 4
     assert all(_positive(r["bytes"]) for r in functions)
     assert _positive(next(r for r in rows if "hashtag_tracker package" in r["artifact"])["bytes"])
+
+
+def test_the_offline_replay_reproduces_the_policies_and_ranks_them() -> None:
+    """bench/replay.py: fixed 6 h spends 6 credits a tag-day (4 stats, a day's samples) and
+    the adaptive defaults catch ramps sooner than it, on the bench's own scenario."""
+    from bench.replay import replay
+
+    fixed = replay(days=4.0, seed=15, fixed=6.0, bounds=None)
+    adaptive = replay(days=4.0, seed=15, fixed=None, bounds=None)
+    assert fixed["false_alerts_on_calm_tags"] == adaptive["false_alerts_on_calm_tags"] == 0
+    assert isinstance(adaptive["ramp_lag_mean_h"], float)
+    assert isinstance(fixed["ramp_lag_mean_h"], float)
+    assert adaptive["ramp_lag_mean_h"] < fixed["ramp_lag_mean_h"]
