@@ -29,10 +29,13 @@ def cycle_section(rows: list[dict[str, Any]]) -> list[str]:
     return [
         "## 2. Cycle completion time against the ideal",
         "",
-        "The first cycle of a day with no history (stats, the daily video page and comment "
-        "pages for every tag: the heaviest cycle), from the scheduler's tick to an empty fetch "
-        "queue, through the real scheduler and worker on the emulated stack, one worker at a "
-        "time, the worker's cold start included. Ideal = calls ÷ 10 per minute. On the "
+        "The first tick of a month's first day with no history, from the scheduler's tick "
+        "to an empty fetch queue, through the real scheduler and worker on the emulated "
+        "stack, one worker at a time, the worker's cold start included. A tick sends what its "
+        "call capacity and the month's credit allowance allow (README, Polling): at the "
+        "start of a 20,000-credit month that is 92 credits (3× a tick's even share), so both "
+        "sizes send the stats of the 92 most urgent tags and no daily samples; the figure "
+        "is that tick's drain against its ideal. Ideal = calls ÷ 10 per minute. On the "
         "time-scaled simulator a plan minute lasts 60/scale real seconds, for the simulator's "
         "rate limit and for the workers' DynamoDB slot pacing alike; simulated minutes = real "
         "seconds × scale / 60.",
